@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, unit tests, integration tests against the real
+# server binary, the keyring test against a real Secret Service, and a short fuzz run.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+# The keyring test needs a D-Bus session with an unlocked gnome-keyring. Start our own
+# (private) one unless the caller already has a session bus.
+if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] && [ -z "${HONGYAN_IN_DBUS:-}" ] && command -v dbus-run-session >/dev/null; then
+  export HONGYAN_IN_DBUS=1
+  exec dbus-run-session -- bash "$0" "$@"
+fi
+if [ -n "${HONGYAN_IN_DBUS:-}" ] && command -v gnome-keyring-daemon >/dev/null; then
+  # A throwaway keyring for this run only, unlocked with a throwaway password.
+  export XDG_DATA_HOME="$(mktemp -d)"
+  eval "$(printf 'hongyan-test\n' | gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)" || true
+  export HONGYAN_KEYRING_TEST=1
+fi
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+log "building binaries"
+cargo build --workspace --bins --locked
+log "tests (unit + integration against the real server)"
+cargo nextest run --workspace --locked --no-fail-fast
+log "doc tests"
+cargo test --workspace --doc --locked
+if [ -x "$ROOT/scripts/fuzz.sh" ] || [ -f "$ROOT/scripts/fuzz.sh" ]; then
+  bash "$ROOT/scripts/fuzz.sh" smoke
+fi
+log "all tests passed"
