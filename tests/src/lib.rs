@@ -1,1 +1,11 @@
-//! Integration test harness (see tests/README.md).
+//! Harness for the integration tests in `tests/integration/`: starts the real
+//! `hongyan-server` binary on free loopback ports with a temp data dir, builds real SDK
+//! clients against it, and breaks connections on purpose.
+
+pub mod clients;
+pub mod proxy;
+pub mod server;
+
+pub use clients::{assert_texts, TestClient, Via};
+pub use proxy::FaultProxy;
+pub use server::TestServer;

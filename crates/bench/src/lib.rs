@@ -1,1 +1,5 @@
-//! placeholder
+//! Shared pieces of Hongyan's benchmarks: a server process to measure, raw protocol
+//! connections for load, and latency histograms.
+
+pub mod conn;
+pub mod server;

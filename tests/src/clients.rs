@@ -1,0 +1,260 @@
+//! Real SDK clients for the integration tests, with fast timers and their own data dirs.
+
+use std::{sync::Arc, time::Duration};
+
+use hongyan_sdk::{
+    Client, ClientConfig, ConnectionState, Event, Message, MessageStatus, SecretBackend, Timing,
+    Transport,
+};
+use tempfile::TempDir;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use crate::TestServer;
+
+/// How long a test waits for anything to happen before it fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// Which long connection a test client uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Ws,
+    Tcp,
+}
+
+/// Timers short enough for tests but with MobileIMSDK's shape.
+pub fn fast_timing() -> Timing {
+    Timing {
+        heartbeat: Duration::from_millis(1000),
+        dead_link: Duration::from_millis(3000),
+        connect_timeout: Duration::from_secs(5),
+        qos_check: Duration::from_millis(300),
+        qos_min_age: Duration::from_millis(500),
+        qos_max_retries: 2,
+        backoff_min: Duration::from_millis(100),
+        backoff_max: Duration::from_millis(800),
+        http_timeout: Duration::from_secs(10),
+    }
+}
+
+/// A logged-in SDK client and the event stream it was subscribed to before login.
+pub struct TestClient {
+    pub client: Client,
+    pub events: broadcast::Receiver<Event>,
+    pub user_id: String,
+    pub username: String,
+    pub password: String,
+    pub dir: Arc<TempDir>,
+    server_url: String,
+    via: Via,
+    tcp: String,
+}
+
+impl TestClient {
+    /// The config a test client uses against `server_url` (the server or a proxy in front).
+    pub fn config(server_url: &str, tcp_addr: &str, via: Via, dir: &TempDir) -> ClientConfig {
+        let mut config = ClientConfig::new(server_url, dir.path());
+        config.transport = match via {
+            Via::Ws => Transport::WebSocket,
+            Via::Tcp => Transport::Tcp {
+                addr: tcp_addr.to_owned(),
+            },
+        };
+        config.app_version = "0.1.0".into();
+        config.device = "integration-test".into();
+        config.secrets = SecretBackend::Auto;
+        config.timing = fast_timing();
+        config
+    }
+
+    /// Registers `username` and logs in over `via`.
+    pub async fn register(server: &TestServer, username: &str, via: Via) -> Self {
+        Self::register_at(&server.url(), &server.tcp_addr().to_string(), username, via).await
+    }
+
+    /// Registers and logs in through `server_url` (e.g. a [`crate::proxy::FaultProxy`]).
+    pub async fn register_at(server_url: &str, tcp: &str, username: &str, via: Via) -> Self {
+        let dir = Arc::new(tempfile::tempdir().expect("client dir"));
+        let password = format!("{username}-secret-pw");
+        let client = Client::new(Self::config(server_url, tcp, via, &dir)).expect("client");
+        client
+            .register(username, &password, None)
+            .await
+            .expect("register");
+        let events = client.events();
+        let account = client.login(username, &password).await.expect("login");
+        Self {
+            client,
+            events,
+            user_id: account.user_id.clone(),
+            username: username.to_owned(),
+            password,
+            dir,
+            server_url: server_url.to_owned(),
+            via,
+            tcp: tcp.to_owned(),
+        }
+    }
+
+    /// A second, independent client (own data dir, own firstLoginTime) for the same account.
+    pub async fn another_device(&self) -> Self {
+        let dir = Arc::new(tempfile::tempdir().expect("client dir"));
+        let client =
+            Client::new(Self::config(&self.server_url, &self.tcp, self.via, &dir)).expect("client");
+        let events = client.events();
+        client
+            .login(&self.username, &self.password)
+            .await
+            .expect("login on another device");
+        Self {
+            client,
+            events,
+            user_id: self.user_id.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            dir,
+            server_url: self.server_url.clone(),
+            via: self.via,
+            tcp: self.tcp.clone(),
+        }
+    }
+
+    /// Shuts the client down (as when the app quits) and starts a new one on the same data
+    /// dir that resumes the saved session without a password.
+    pub async fn restart(self) -> Self {
+        let Self {
+            client,
+            user_id,
+            username,
+            password,
+            dir,
+            server_url,
+            via,
+            tcp,
+            ..
+        } = self;
+        client.shutdown().await;
+        drop(client);
+        let client = Client::new(Self::config(&server_url, &tcp, via, &dir)).expect("client");
+        let events = client.events();
+        let account = client
+            .resume()
+            .await
+            .expect("resume")
+            .expect("a saved session to resume");
+        assert_eq!(account.user_id, user_id);
+        Self {
+            client,
+            events,
+            user_id,
+            username,
+            password,
+            dir,
+            server_url,
+            via,
+            tcp,
+        }
+    }
+
+    /// Sends a text and returns the stored message (status `Sending`).
+    pub async fn send(&self, to: &str, text: &str) -> Message {
+        self.client.send_text(to, text).await.expect("send_text")
+    }
+
+    /// Waits for the next event that `pick` accepts.
+    pub async fn wait_for<T>(&mut self, mut pick: impl FnMut(&Event) -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let event = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .expect("timed out waiting for an event");
+            match event {
+                Ok(event) => {
+                    if let Some(v) = pick(&event) {
+                        return v;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => panic!("event stream closed"),
+            }
+        }
+    }
+
+    /// Waits until the client is connected and logged in.
+    pub async fn wait_connected(&mut self) {
+        if self.client.connection_state() == ConnectionState::Connected {
+            return;
+        }
+        self.wait_for(|e| {
+            matches!(e, Event::ConnectionStateChanged(ConnectionState::Connected)).then_some(())
+        })
+        .await
+    }
+
+    /// Waits until the message `id` reaches a status `accept` likes.
+    pub async fn wait_status(&mut self, id: &str, accept: impl Fn(&MessageStatus) -> bool) {
+        // It may already be there.
+        if self.stored_status(id).await.as_ref().is_some_and(&accept) {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if self.stored_status(id).await.as_ref().is_some_and(&accept) {
+                return;
+            }
+        }
+        panic!(
+            "message {id} never reached the expected status (now {:?})",
+            self.stored_status(id).await
+        );
+    }
+
+    async fn stored_status(&self, id: &str) -> Option<MessageStatus> {
+        self.client
+            .message(id)
+            .await
+            .expect("read message")
+            .map(|m| m.status)
+    }
+
+    /// The whole conversation with `peer`, oldest first, paged the way the app pages it.
+    pub async fn conversation(&self, peer: &str) -> Vec<Message> {
+        let mut all = Vec::new();
+        let mut before = None;
+        loop {
+            let page = self
+                .client
+                .history(peer, before.clone(), 17)
+                .await
+                .expect("history");
+            let Some(last) = page.last() else { break };
+            before = Some(last.cursor());
+            all.extend(page);
+        }
+        all.reverse();
+        all
+    }
+
+    /// Polls the store until the conversation with `peer` holds `n` messages.
+    pub async fn wait_conversation_len(&self, peer: &str, n: usize) -> Vec<Message> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let conv = self.conversation(peer).await;
+            if conv.len() >= n || tokio::time::Instant::now() > deadline {
+                return conv;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Asserts that `messages` are exactly `expected` texts, in order, each once.
+pub fn assert_texts(messages: &[Message], expected: &[String]) {
+    let got: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
+    let want: Vec<&str> = expected.iter().map(String::as_str).collect();
+    assert_eq!(got, want, "conversation differs from what was sent");
+    let mut ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), messages.len(), "a message is duplicated");
+}
