@@ -1,1 +1,171 @@
-//! placeholder
+//! The Hongyan server as a library: [`Server::bind`] then [`Server::run`].
+//!
+//! One process serves the HTTP API and the WebSocket gateway (`/websocket`) on one port,
+//! the TCP gateway on another, and keeps its state in an embedded SQLite database.
+
+pub mod accounts;
+pub mod api;
+pub mod config;
+pub mod gateway;
+pub mod router;
+pub mod session;
+pub mod store;
+pub mod version;
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use tokio::net::TcpListener;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+pub use config::{Cli, Config, LogFormat};
+pub use store::Store;
+
+/// The server's own core_level (`yyMMdd`), reported in login responses.
+pub const SERVER_CORE_LEVEL: u32 = 261_125;
+
+/// How long shutdown waits for connections to flush and close.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot open the store in {path}: {source}")]
+    Store {
+        path: std::path::PathBuf,
+        source: store::StoreError,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// State shared by every handler and connection.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: Config,
+    pub store: Store,
+    pub sessions: session::SessionRegistry,
+    /// Cancelled when the server shuts down; every connection holds a child token.
+    pub shutdown: CancellationToken,
+    /// Every long-connection task, so shutdown can wait for them.
+    pub tasks: TaskTracker,
+}
+
+/// A bound, not yet running server.
+#[derive(Debug)]
+pub struct Server {
+    state: Arc<AppState>,
+    http: TcpListener,
+    tcp: TcpListener,
+    http_addr: SocketAddr,
+    tcp_addr: SocketAddr,
+}
+
+impl Server {
+    /// Opens the store (creating the data dir) and binds both listeners.
+    pub async fn bind(config: Config) -> Result<Self, ServerError> {
+        let dir = config.data_dir.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(&dir))
+            .await
+            .map_err(|e| ServerError::Io(std::io::Error::other(e)))?
+            .map_err(|source| ServerError::Store {
+                path: config.data_dir.clone(),
+                source,
+            })?;
+        let http = TcpListener::bind(config.http_addr)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: config.http_addr,
+                source,
+            })?;
+        let tcp = TcpListener::bind(config.tcp_addr)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: config.tcp_addr,
+                source,
+            })?;
+        let http_addr = http.local_addr()?;
+        let tcp_addr = tcp.local_addr()?;
+        let state = Arc::new(AppState {
+            config,
+            store,
+            sessions: session::SessionRegistry::new(),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        });
+        Ok(Self {
+            state,
+            http,
+            tcp,
+            http_addr,
+            tcp_addr,
+        })
+    }
+
+    /// Bound address of the HTTP API / WebSocket listener.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// Bound address of the TCP gateway.
+    pub fn tcp_addr(&self) -> SocketAddr {
+        self.tcp_addr
+    }
+
+    /// The line printed on stdout once listening.
+    pub fn listening_line(&self) -> String {
+        format!(
+            "hongyan-server listening http={} tcp={}",
+            self.http_addr, self.tcp_addr
+        )
+    }
+
+    /// Shared state (for tests and embedding).
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, closes every connection,
+    /// and lets the store commit what it has before returning.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let state = self.state;
+        let app = api::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let token = state.shutdown.clone();
+        let http_token = token.clone();
+        let http = tokio::spawn(async move {
+            axum::serve(self.http, app)
+                .with_graceful_shutdown(async move { http_token.cancelled().await })
+                .await
+        });
+        let tcp = tokio::spawn(gateway::tcp::accept_loop(state.clone(), self.tcp));
+        tracing::info!(http = %self.http_addr, tcp = %self.tcp_addr, "listening");
+
+        shutdown.await;
+        tracing::info!("shutting down");
+        token.cancel();
+        state.tasks.close();
+        let _ = tcp.await;
+        if tokio::time::timeout(SHUTDOWN_GRACE, state.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some connections did not close in time");
+        }
+        match tokio::time::timeout(SHUTDOWN_GRACE, http).await {
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "http server error"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "http server task failed"),
+            Err(_) => tracing::warn!("http server did not stop in time"),
+            Ok(Ok(Ok(()))) => {}
+        }
+        state.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+//! The HTTP API (JSON) and the router that also carries the WebSocket gateway.
+
+pub mod auth;
+pub mod error;
+pub mod sync;
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{FromRequest, FromRequestParts},
+    middleware,
+    routing::{get, post},
+    Router,
+};
+use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+
+pub use error::ApiError;
+
+use crate::AppState;
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// `axum::Json` whose rejections use the API error shape.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// `axum::extract::Query` whose rejections use the API error shape.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// The whole HTTP surface: API routes, `/healthz`, and the WebSocket gateway.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/register", post(auth::register))
+        .route("/api/v1/login", post(auth::login))
+        .route("/api/v1/logout", post(auth::logout))
+        .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/users", get(auth::users))
+        .route("/api/v1/sync", get(sync::sync))
+        .route("/websocket", get(crate::gateway::ws::upgrade))
+        .fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                "no such endpoint",
+            )
+        })
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::map_response(error::json_errors))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,223 @@
+//! Command-line / environment configuration.
+//!
+//! [`Cli`] is what the user types (every flag also reads an environment variable);
+//! [`Config`] is the resolved, validated form the server runs with.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Parser, ValueEnum};
+
+/// Client heartbeat intervals MobileIMSDK ships as presets, in seconds.
+pub const HEARTBEAT_PRESETS: [u64; 7] = [3, 5, 10, 15, 30, 60, 120];
+
+/// Grace the server adds on top of the client heartbeat interval before it gives up on a
+/// silent connection (one lost heartbeat plus transit time).
+pub const HEARTBEAT_GRACE_SECS: u64 = 5;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The Hongyan server: HTTP API and WebSocket gateway on one port, TCP gateway on another,
+/// embedded SQLite in a data directory.
+///
+/// Log verbosity comes from `RUST_LOG` (default `info`, e.g. `RUST_LOG=hongyan_server=debug`).
+/// Once both listeners are bound, exactly one line is printed to stdout:
+/// `hongyan-server listening http=<ip:port> tcp=<ip:port>`. Logs go to stderr.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "hongyan-server", version, about, long_about = None)]
+pub struct Cli {
+    /// Address for the HTTP API and the WebSocket gateway (path /websocket). Port 0 picks a
+    /// free port; the bound address is printed on stdout.
+    #[arg(long, env = "HONGYAN_HTTP_ADDR", default_value = "127.0.0.1:3000")]
+    pub http_addr: SocketAddr,
+
+    /// Address for the TCP gateway (4-byte big-endian length + JSON envelope). Port 0 picks a
+    /// free port; the bound address is printed on stdout.
+    #[arg(long, env = "HONGYAN_TCP_ADDR", default_value = "127.0.0.1:8901")]
+    pub tcp_addr: SocketAddr,
+
+    /// Directory for the SQLite database; created on first start.
+    /// Default: <OS data dir>/hongyan-server (e.g. ~/.local/share/hongyan-server).
+    #[arg(long, env = "HONGYAN_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Client heartbeat interval preset in seconds (MobileIMSDK presets: 3, 5, 10, 15, 30,
+    /// 60, 120). The server's read timeout is raised to at least preset + 5 s, so a client
+    /// on this preset is never cut off between two heartbeats.
+    #[arg(long, env = "HONGYAN_HEARTBEAT", default_value_t = 15,
+          value_parser = parse_heartbeat)]
+    pub heartbeat: u64,
+
+    /// Close a long connection that sends nothing for this many seconds. The effective
+    /// timeout is max(this, heartbeat preset + 5).
+    #[arg(long, env = "HONGYAN_READ_TIMEOUT_SECS", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub read_timeout_secs: u64,
+
+    /// Lifetime of a login token in hours.
+    #[arg(long, env = "HONGYAN_TOKEN_TTL_HOURS", default_value_t = 720,
+          value_parser = clap::value_parser!(u64).range(1..=87_600))]
+    pub token_ttl_hours: u64,
+
+    /// Reject long-connection logins from clients whose core_level (yyMMdd of the client
+    /// core's release) is below this, with code 1027 "please upgrade". 0 accepts everyone.
+    #[arg(long, env = "HONGYAN_MIN_CORE_LEVEL", default_value_t = 0)]
+    pub min_core_level: u32,
+
+    /// Log format on stderr.
+    #[arg(long, env = "HONGYAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+fn parse_heartbeat(s: &str) -> Result<u64, String> {
+    let v: u64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if HEARTBEAT_PRESETS.contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "heartbeat must be one of {HEARTBEAT_PRESETS:?} seconds"
+        ))
+    }
+}
+
+/// Resolved server configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub http_addr: SocketAddr,
+    pub tcp_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// The client heartbeat preset, seconds.
+    pub heartbeat_secs: u64,
+    /// Effective read timeout of a long connection.
+    pub read_timeout: Duration,
+    pub token_ttl: Duration,
+    pub min_core_level: u32,
+}
+
+impl Config {
+    /// A config for tests and embedding: loopback, port 0 for both listeners.
+    pub fn ephemeral(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tcp_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.into(),
+            heartbeat_secs: 15,
+            read_timeout: Duration::from_secs(20),
+            token_ttl: Duration::from_secs(720 * 3600),
+            min_core_level: 0,
+        }
+    }
+}
+
+/// The read timeout for a heartbeat preset and a requested timeout:
+/// `max(requested, preset + HEARTBEAT_GRACE_SECS)`.
+pub fn effective_read_timeout(heartbeat_secs: u64, requested_secs: u64) -> Duration {
+    Duration::from_secs(requested_secs.max(heartbeat_secs + HEARTBEAT_GRACE_SECS))
+}
+
+impl Cli {
+    /// Resolves defaults (the OS data dir) into a [`Config`].
+    pub fn into_config(self) -> Result<Config, String> {
+        let data_dir = match self.data_dir {
+            Some(d) => d,
+            None => dirs::data_dir()
+                .ok_or("no OS data directory is known here; pass --data-dir")?
+                .join("hongyan-server"),
+        };
+        Ok(Config {
+            http_addr: self.http_addr,
+            tcp_addr: self.tcp_addr,
+            data_dir,
+            heartbeat_secs: self.heartbeat,
+            read_timeout: effective_read_timeout(self.heartbeat, self.read_timeout_secs),
+            token_ttl: Duration::from_secs(self.token_ttl_hours * 3600),
+            min_core_level: self.min_core_level,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("hongyan-server").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults() {
+        let cli = parse(&["--data-dir", "/tmp/x"]).expect("parses");
+        assert_eq!(cli.http_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(cli.tcp_addr.to_string(), "127.0.0.1:8901");
+        let cfg = cli.into_config().expect("config");
+        assert_eq!(cfg.read_timeout, Duration::from_secs(20));
+        assert_eq!(cfg.token_ttl, Duration::from_secs(720 * 3600));
+        assert_eq!(cfg.min_core_level, 0);
+        assert_eq!(cfg.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn heartbeat_presets_only() {
+        assert!(parse(&["--heartbeat", "7"]).is_err());
+        assert!(parse(&["--heartbeat", "abc"]).is_err());
+        for p in HEARTBEAT_PRESETS {
+            assert_eq!(
+                parse(&["--heartbeat", &p.to_string()])
+                    .expect("ok")
+                    .heartbeat,
+                p
+            );
+        }
+    }
+
+    #[test]
+    fn read_timeout_is_at_least_preset_plus_grace() {
+        assert_eq!(effective_read_timeout(15, 20), Duration::from_secs(20));
+        assert_eq!(effective_read_timeout(60, 20), Duration::from_secs(65));
+        assert_eq!(effective_read_timeout(3, 30), Duration::from_secs(30));
+        let cfg = parse(&[
+            "--data-dir",
+            "d",
+            "--heartbeat",
+            "120",
+            "--read-timeout-secs",
+            "10",
+        ])
+        .expect("ok")
+        .into_config()
+        .expect("config");
+        assert_eq!(cfg.read_timeout, Duration::from_secs(125));
+    }
+
+    #[test]
+    fn port_zero_and_other_flags() {
+        let cli = parse(&[
+            "--http-addr",
+            "127.0.0.1:0",
+            "--tcp-addr",
+            "0.0.0.0:0",
+            "--min-core-level",
+            "261124",
+            "--log-format",
+            "json",
+            "--token-ttl-hours",
+            "1",
+        ])
+        .expect("ok");
+        assert_eq!(cli.http_addr.port(), 0);
+        assert_eq!(cli.min_core_level, 261_124);
+        assert_eq!(cli.log_format, LogFormat::Json);
+        assert!(parse(&["--http-addr", "nope"]).is_err());
+        assert!(parse(&["--token-ttl-hours", "0"]).is_err());
+    }
+}

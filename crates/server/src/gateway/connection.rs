@@ -1,0 +1,406 @@
+//! The per-connection state machine, the same for WebSocket and TCP.
+//!
+//! A transport adapter turns its socket into a stream of [`Incoming`] events and a sink of
+//! encoded envelopes, then calls [`serve`]. `serve` runs the reader loop in the calling
+//! task and a writer task fed by an mpsc queue of [`Outbound`] items; other connections
+//! (forwarding, kickout) reach this one only through that queue.
+
+use std::{fmt::Display, net::SocketAddr, sync::Arc, time::Duration};
+
+use bytes::Bytes;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use hongyan_protocol::{
+    codes, ClientVersion, Envelope, ErrorResponse, LoginInfo, LoginResponse, PacketType, SERVER_ID,
+};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    accounts,
+    router::{self, route_chat},
+    session::{next_conn_id, Outbound, Replaced, SessionHandle},
+    AppState, SERVER_CORE_LEVEL,
+};
+
+/// Outbound frames a connection may have queued before it counts as too slow.
+pub const OUTBOUND_QUEUE: usize = 256;
+/// How long a closing connection gets to flush what is queued.
+const FLUSH_GRACE: Duration = Duration::from_secs(3);
+
+/// What a transport adapter reports.
+#[derive(Debug)]
+pub enum Incoming {
+    /// One frame body (a JSON envelope, unless malformed).
+    Body(Bytes),
+    /// A frame longer than the transport accepts. `fatal`: framing is lost, close after
+    /// answering (TCP).
+    TooLarge { len: usize, fatal: bool },
+    /// Traffic that is not an envelope (WebSocket ping/pong): keeps the connection alive.
+    Activity,
+    /// The peer closed or the transport failed.
+    Closed,
+}
+
+/// Facts about a connection known before any frame arrives.
+#[derive(Debug, Clone, Default)]
+pub struct ConnMeta {
+    pub transport: &'static str,
+    pub peer: Option<SocketAddr>,
+    /// From the WebSocket upgrade's `platform`/`app_version`/`core_level` headers.
+    pub header_version: Option<ClientVersion>,
+    /// The WebSocket upgrade's User-Agent.
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Close,
+}
+
+struct LoggedIn {
+    user_id: i64,
+}
+
+struct Connection {
+    state: Arc<AppState>,
+    conn_id: u64,
+    meta: ConnMeta,
+    tx: mpsc::Sender<Outbound>,
+    cancel: CancellationToken,
+    session: Option<LoggedIn>,
+}
+
+/// Serves one long connection until it closes.
+pub async fn serve<St, Si>(state: Arc<AppState>, mut incoming: St, sink: Si, meta: ConnMeta)
+where
+    St: Stream<Item = Incoming> + Unpin + Send,
+    Si: Sink<String> + Unpin + Send + 'static,
+    Si::Error: Display,
+{
+    let conn_id = next_conn_id();
+    let cancel = state.shutdown.child_token();
+    let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
+    let writer = tokio::spawn(write_loop(sink, rx, cancel.clone(), conn_id));
+    let read_timeout = state.config.read_timeout;
+    tracing::debug!(conn = conn_id, transport = meta.transport, peer = ?meta.peer, "connection opened");
+    let mut conn = Connection {
+        state,
+        conn_id,
+        meta,
+        tx,
+        cancel: cancel.clone(),
+        session: None,
+    };
+    loop {
+        let next = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break,
+            next = tokio::time::timeout(read_timeout, incoming.next()) => next,
+        };
+        let flow = match next {
+            Err(_) => {
+                tracing::debug!(conn = conn_id, "read timeout; closing");
+                Flow::Close
+            }
+            Ok(None | Some(Incoming::Closed)) => break,
+            Ok(Some(Incoming::Activity)) => Flow::Continue,
+            Ok(Some(Incoming::TooLarge { len, fatal })) => {
+                let msg = format!(
+                    "frame body of {len} bytes exceeds the {}-byte limit",
+                    hongyan_protocol::MAX_BODY
+                );
+                conn.send_error(codes::ERR_FRAME_TOO_LARGE, &msg, None)
+                    .await;
+                if fatal {
+                    Flow::Close
+                } else {
+                    Flow::Continue
+                }
+            }
+            Ok(Some(Incoming::Body(body))) => conn.on_frame(&body).await,
+        };
+        if flow == Flow::Close {
+            break;
+        }
+    }
+    conn.finish(writer).await;
+}
+
+async fn write_loop<Si>(
+    mut sink: Si,
+    mut rx: mpsc::Receiver<Outbound>,
+    cancel: CancellationToken,
+    conn_id: u64,
+) where
+    Si: Sink<String> + Unpin,
+    Si::Error: Display,
+{
+    'outer: loop {
+        let first = tokio::select! {
+            biased;
+            item = rx.recv() => item,
+            _ = cancel.cancelled() => break,
+        };
+        let Some(Outbound::Frame(frame)) = first else {
+            break;
+        };
+        if let Err(e) = sink.feed(frame).await {
+            tracing::debug!(conn = conn_id, error = %e, "write failed");
+            break;
+        }
+        // Batch whatever else is already queued into one flush.
+        let mut closing = false;
+        while let Ok(item) = rx.try_recv() {
+            match item {
+                Outbound::Frame(frame) => {
+                    if let Err(e) = sink.feed(frame).await {
+                        tracing::debug!(conn = conn_id, error = %e, "write failed");
+                        break 'outer;
+                    }
+                }
+                Outbound::Close => {
+                    closing = true;
+                    break;
+                }
+            }
+        }
+        if let Err(e) = sink.flush().await {
+            tracing::debug!(conn = conn_id, error = %e, "flush failed");
+            break;
+        }
+        if closing {
+            break;
+        }
+    }
+    let _ = tokio::time::timeout(FLUSH_GRACE, sink.close()).await;
+    cancel.cancel();
+}
+
+impl Connection {
+    /// Queues a frame for this connection. Waits when the queue is full (a client that does
+    /// not read its replies stops being read).
+    async fn send(&self, env: &Envelope) {
+        let _ = self.tx.send(Outbound::Frame(env.encode())).await;
+    }
+
+    fn peer_id(&self) -> String {
+        self.session
+            .as_ref()
+            .map(|s| s.user_id.to_string())
+            .unwrap_or_else(|| SERVER_ID.to_owned())
+    }
+
+    async fn send_error(&self, code: i32, msg: &str, fp: Option<String>) {
+        let env = Envelope::error(self.peer_id(), &ErrorResponse::new(code, msg, fp));
+        self.send(&env).await;
+    }
+
+    async fn on_frame(&mut self, body: &[u8]) -> Flow {
+        let env = match Envelope::decode(body) {
+            Ok(env) => env,
+            Err(e) => {
+                tracing::debug!(conn = self.conn_id, code = e.code(), "undecodable frame");
+                self.send_error(e.code(), &e.to_string(), None).await;
+                return Flow::Continue;
+            }
+        };
+        match env.packet_type {
+            PacketType::Login => self.on_login(env).await,
+            PacketType::Keepalive => {
+                self.send(&Envelope::keepalive_response(env.from)).await;
+                Flow::Continue
+            }
+            PacketType::Echo => {
+                let mut echo = Envelope::new(PacketType::EchoResp, SERVER_ID, env.from);
+                echo.data_content = env.data_content;
+                self.send(&echo).await;
+                Flow::Continue
+            }
+            _ if self.session.is_none() => {
+                self.send_error(
+                    codes::ERR_NOT_LOGGED_IN,
+                    "not logged in: send a login (type 0) first",
+                    env.fp,
+                )
+                .await;
+                Flow::Close
+            }
+            PacketType::CommonData => {
+                let user_id = self.session.as_ref().map_or(0, |s| s.user_id);
+                let result = route_chat(&self.state.store, user_id, env).await;
+                if let Some(reply) = &result.reply {
+                    self.send(reply).await;
+                }
+                if let Some((to, fwd)) = result.forward {
+                    if let Some(peer) = self.state.sessions.get(to) {
+                        let fwd = router::adapt_for_client(fwd, &peer.version);
+                        peer.send(fwd.encode());
+                    }
+                }
+                Flow::Continue
+            }
+            PacketType::Ack => {
+                tracing::debug!(conn = self.conn_id, "client ack");
+                Flow::Continue
+            }
+            PacketType::Logout => {
+                tracing::debug!(conn = self.conn_id, "logout");
+                Flow::Close
+            }
+            other => {
+                let msg = format!("packet type {} is server-to-client only", other.code());
+                self.send_error(codes::ERR_MALFORMED, &msg, env.fp).await;
+                Flow::Continue
+            }
+        }
+    }
+
+    async fn login_failed(&self, to: &str, code: i32, msg: &str, first_login_time: i64) -> Flow {
+        let resp = LoginResponse {
+            code,
+            first_login_time,
+            seq: None,
+            core_level: Some(SERVER_CORE_LEVEL),
+            msg: Some(msg.to_owned()),
+        };
+        self.send(&Envelope::login_response(to, &resp)).await;
+        Flow::Close
+    }
+
+    async fn on_login(&mut self, env: Envelope) -> Flow {
+        let info: LoginInfo = match env.payload() {
+            Ok(info) => info,
+            Err(e) => {
+                let msg = format!("login payload: {e}");
+                self.send_error(codes::ERR_MALFORMED, &msg, None).await;
+                return Flow::Continue;
+            }
+        };
+        let to = info.login_user_id.as_str();
+        let flt = info.first_login_time;
+        let Ok(user_id) = info.login_user_id.parse::<i64>() else {
+            return self
+                .login_failed(to, codes::LOGIN_BAD_TOKEN, "invalid or expired token", flt)
+                .await;
+        };
+        let token = match accounts::check_token(&self.state.store, &info.login_token).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(conn = self.conn_id, error = %e, "token check failed");
+                self.send_error(codes::ERR_SERVER_BUSY, "server busy; retry the login", None)
+                    .await;
+                return Flow::Close;
+            }
+        };
+        let token = match token {
+            Some(t) if t.user_id == user_id => t,
+            _ => {
+                tracing::debug!(
+                    conn = self.conn_id,
+                    user = user_id,
+                    "login with a bad token"
+                );
+                return self
+                    .login_failed(to, codes::LOGIN_BAD_TOKEN, "invalid or expired token", flt)
+                    .await;
+            }
+        };
+        if token.disabled {
+            return self
+                .login_failed(
+                    to,
+                    codes::LOGIN_ACCOUNT_DISABLED,
+                    "the account is disabled",
+                    flt,
+                )
+                .await;
+        }
+        let version = ClientVersion::resolve(
+            info.extra.as_deref(),
+            self.meta.header_version.clone(),
+            self.meta.user_agent.as_deref(),
+        );
+        let min = self.state.config.min_core_level;
+        if version.core_level < min {
+            let msg = format!(
+                "this client (core_level {}) is too old; please upgrade Hongyan (minimum core_level {min})",
+                version.core_level
+            );
+            return self
+                .login_failed(to, codes::LOGIN_CLIENT_TOO_OLD, &msg, flt)
+                .await;
+        }
+        let seq = match self.state.store.last_seq(user_id).await {
+            Ok(seq) => seq,
+            Err(e) => {
+                tracing::warn!(conn = self.conn_id, error = %e, "reading seq failed");
+                self.send_error(codes::ERR_SERVER_BUSY, "server busy; retry the login", None)
+                    .await;
+                return Flow::Close;
+            }
+        };
+        if let Some(prev) = self.session.take() {
+            if prev.user_id != user_id {
+                self.state.sessions.remove(prev.user_id, self.conn_id);
+            }
+        }
+        // The answer is queued before the session is visible, so no forwarded message can
+        // overtake it.
+        let resp = LoginResponse {
+            code: codes::LOGIN_OK,
+            first_login_time: flt,
+            seq: Some(seq),
+            core_level: Some(SERVER_CORE_LEVEL),
+            msg: None,
+        };
+        self.send(&Envelope::login_response(to, &resp)).await;
+        let replaced = self.state.sessions.register(SessionHandle {
+            conn_id: self.conn_id,
+            user_id,
+            first_login_time: flt,
+            version: version.clone(),
+            tx: self.tx.clone(),
+            cancel: self.cancel.clone(),
+        });
+        tracing::info!(
+            conn = self.conn_id,
+            user = user_id,
+            transport = self.meta.transport,
+            platform = %version.platform,
+            app_version = %version.app_version,
+            core_level = version.core_level,
+            replaced = ?replaced,
+            "logged in"
+        );
+        if replaced != Replaced::Nothing {
+            tracing::debug!(
+                conn = self.conn_id,
+                user = user_id,
+                ?replaced,
+                "replaced an older session"
+            );
+        }
+        self.session = Some(LoggedIn { user_id });
+        Flow::Continue
+    }
+
+    async fn finish(self, writer: tokio::task::JoinHandle<()>) {
+        if let Some(s) = &self.session {
+            self.state.sessions.remove(s.user_id, self.conn_id);
+        }
+        if self.tx.try_send(Outbound::Close).is_err() {
+            self.cancel.cancel();
+        }
+        let conn_id = self.conn_id;
+        drop(self);
+        let abort = writer.abort_handle();
+        if tokio::time::timeout(FLUSH_GRACE + Duration::from_secs(1), writer)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
+        tracing::debug!(conn = conn_id, "connection closed");
+    }
+}
