@@ -1,1 +1,52 @@
-//! placeholder
+//! # hongyan-sdk
+//!
+//! The Hongyan client core, without UI: HTTP account API, the long connection (WebSocket or
+//! TCP, speaking the MobileIMSDK v6 envelope), QoS with a persistent outbox, offline sync
+//! by mailbox seq, a local SQLite store and token storage in the OS keyring.
+//!
+//! ```no_run
+//! # async fn demo() -> hongyan_sdk::Result<()> {
+//! use hongyan_sdk::{Client, ClientConfig, Event};
+//!
+//! let client = Client::new(ClientConfig::new("http://127.0.0.1:3000", "/tmp/hongyan"))?;
+//! let mut events = client.events();
+//! if client.resume().await?.is_none() {
+//!     client.login("alice", "correct horse").await?;
+//! }
+//! let msg = client.send_text("10002", "hello").await?; // stored before it is sent
+//! while let Ok(event) = events.recv().await {
+//!     if let Event::MessageStatusChanged { id, status } = event {
+//!         if id == msg.id { println!("{status:?}"); }
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The SDK owns state: every sent message is written to SQLite (messages + outbox) before it
+//! goes on the wire, every received message before it is ACKed or announced. One background
+//! task (the engine) owns the socket: login, heartbeat, dead-link detection, reconnect with
+//! backoff, QoS resends and dispatch to the store and the [`Event`] stream.
+
+pub mod backoff;
+pub mod client;
+pub mod config;
+pub mod connection;
+mod engine;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod model;
+pub mod qos;
+pub mod secrets;
+pub mod store;
+pub mod sync;
+pub mod version;
+
+pub use client::Client;
+pub use config::{ClientConfig, Timing, Transport};
+pub use error::{Error, Result};
+pub use events::{ConnectionState, Event};
+pub use model::{Account, Conversation, HistoryCursor, Message, MessageStatus, RegisteredUser};
+pub use secrets::SecretBackend;
+pub use store::Store;
+pub use version::CORE_LEVEL;

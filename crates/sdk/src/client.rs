@@ -1,0 +1,475 @@
+//! [`Client`]: the SDK's public async API.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+
+use hongyan_protocol::{kinds, now_ms, ClientVersion, MAX_BODY};
+use tokio::sync::{broadcast, oneshot, watch};
+
+use crate::config::{self, ClientConfig, Transport};
+use crate::connection::Endpoint;
+use crate::engine::{self, Command, EngineConfig, EngineHandle, Session};
+use crate::error::{Error, Result};
+use crate::events::{ConnectionState, Event};
+use crate::http::Http;
+use crate::model::{Account, Conversation, HistoryCursor, Message, RegisteredUser};
+use crate::secrets::{self, LastAccount, SecretBackend, SecretKey, SecretStore};
+use crate::store::{self, Store};
+
+/// Capacity of the event channel; a receiver that falls further behind gets `Lagged`.
+pub const EVENT_CAPACITY: usize = 1024;
+
+/// The Hongyan client. Cheap to clone; all clones share one account and engine.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    host_port: String,
+    endpoint: Endpoint,
+    version: ClientVersion,
+    http: Http,
+    secrets: SecretStore,
+    events: broadcast::Sender<Event>,
+    state: Arc<watch::Sender<ConnectionState>>,
+    first_login_time: Arc<Mutex<Option<i64>>>,
+    account: RwLock<Option<Account>>,
+    active: tokio::sync::Mutex<Option<Active>>,
+}
+
+struct Active {
+    session: Arc<Session>,
+    engine: EngineHandle,
+    key: SecretKey,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(active) = self.active.get_mut().take() {
+            active.engine.task.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("server", &self.inner.host_port)
+            .field("user_id", &self.user_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Creates a client. Nothing connects until [`Client::login`] or [`Client::resume`].
+    /// With [`SecretBackend::Auto`] this probes the OS keyring (briefly blocking).
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        let server = config::parse_server_url(&config.server_url)?;
+        let endpoint = match &config.transport {
+            Transport::WebSocket => Endpoint::WebSocket(config::websocket_url(&server)?),
+            Transport::Tcp { addr } => Endpoint::Tcp(addr.clone()),
+        };
+        let version = crate::version::client_version(&config.app_version);
+        let http = Http::new(server.clone(), &version, config.timing.http_timeout)?;
+        std::fs::create_dir_all(&config.data_dir)?;
+        let secrets = SecretStore::new(config.secrets);
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let (state, _) = watch::channel(ConnectionState::Offline);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                host_port: config::host_port(&server),
+                config,
+                endpoint,
+                version,
+                http,
+                secrets,
+                events,
+                state: Arc::new(state),
+                first_login_time: Arc::default(),
+                account: RwLock::new(None),
+                active: tokio::sync::Mutex::new(None),
+            }),
+        })
+    }
+
+    /// A new receiver of [`Event`]s (sees events from now on).
+    pub fn events(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// A watch on the connection state (always holds the current value).
+    pub fn connection_state_watch(&self) -> watch::Receiver<ConnectionState> {
+        self.inner.state.subscribe()
+    }
+
+    /// The current connection state.
+    pub fn connection_state(&self) -> ConnectionState {
+        self.inner.state.borrow().clone()
+    }
+
+    /// The logged-in user's id.
+    pub fn user_id(&self) -> Option<String> {
+        self.account().map(|a| a.user_id)
+    }
+
+    /// The logged-in account.
+    pub fn account(&self) -> Option<Account> {
+        self.inner
+            .account
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The secret backend in use (never `Auto`: that resolves when the client is created).
+    pub fn secret_backend(&self) -> SecretBackend {
+        self.inner.secrets.backend()
+    }
+
+    /// The version facts this client sends (headers, User-Agent, login extra).
+    pub fn version(&self) -> &ClientVersion {
+        &self.inner.version
+    }
+
+    /// The HTTP API client (for calls the `Client` does not wrap yet).
+    pub fn http(&self) -> &Http {
+        &self.inner.http
+    }
+
+    /// The store of the logged-in account.
+    pub async fn store(&self) -> Result<Store> {
+        Ok(self.session().await?.0.store.clone())
+    }
+
+    /// `<data_dir>/<host_port>/<user_id>/`.
+    pub fn account_dir(&self, user_id: &str) -> PathBuf {
+        self.inner
+            .config
+            .data_dir
+            .join(&self.inner.host_port)
+            .join(user_id)
+    }
+
+    /// Registers a new account (does not log in).
+    pub async fn register(
+        &self,
+        username: &str,
+        password: &str,
+        nickname: Option<&str>,
+    ) -> Result<RegisteredUser> {
+        self.inner.http.register(username, password, nickname).await
+    }
+
+    /// Logs in with a password: HTTP login, token into the secret store, open the local
+    /// store, then log in on the long connection. Errors if any step fails, including a
+    /// refused or unreachable long connection.
+    pub async fn login(&self, username: &str, password: &str) -> Result<Account> {
+        let mut active = self.inner.active.lock().await;
+        if active.is_some() {
+            return Err(Error::AlreadyLoggedIn);
+        }
+        let answer = self.inner.http.login(username, password).await?;
+        let account = Account {
+            user_id: answer.user_id,
+            username: username.to_owned(),
+            server: self.inner.host_port.clone(),
+        };
+        let key = self.secret_key(&account.user_id);
+        let token = answer.token;
+        {
+            let (secrets, key, token) = (self.inner.secrets.clone(), key.clone(), token.clone());
+            let data_dir = self.inner.config.data_dir.clone();
+            let last = LastAccount {
+                user_id: account.user_id.clone(),
+                username: account.username.clone(),
+                server: account.server.clone(),
+            };
+            tokio::task::spawn_blocking(move || {
+                std::fs::create_dir_all(&key.dir)?;
+                secrets.set(&key, &token)?;
+                secrets::save_last_account(&data_dir, Some(&last))
+            })
+            .await??;
+        }
+        *active = Some(self.start(account.clone(), key, token, true).await?);
+        Ok(account)
+    }
+
+    /// Logs in again as the last account with its stored token (no password). `Ok(None)`
+    /// when there is no remembered account or token. If the server is unreachable this
+    /// still succeeds and keeps reconnecting in the background; a refused token is an
+    /// error (and the token is forgotten).
+    pub async fn resume(&self) -> Result<Option<Account>> {
+        let mut active = self.inner.active.lock().await;
+        if active.is_some() {
+            return Ok(self.account());
+        }
+        let data_dir = self.inner.config.data_dir.clone();
+        let host_port = self.inner.host_port.clone();
+        let Some(last) =
+            tokio::task::spawn_blocking(move || secrets::load_last_account(&data_dir, &host_port))
+                .await??
+        else {
+            return Ok(None);
+        };
+        let key = self.secret_key(&last.user_id);
+        let token = {
+            let (secrets, key) = (self.inner.secrets.clone(), key.clone());
+            tokio::task::spawn_blocking(move || secrets.get(&key)).await??
+        };
+        let Some(token) = token else {
+            return Ok(None);
+        };
+        let account = Account {
+            user_id: last.user_id,
+            username: last.username,
+            server: last.server,
+        };
+        match self.start(account.clone(), key.clone(), token, false).await {
+            Ok(a) => {
+                *active = Some(a);
+                Ok(Some(account))
+            }
+            Err(Error::TokenExpired) => {
+                self.forget(key).await;
+                Err(Error::TokenExpired)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn start(
+        &self,
+        account: Account,
+        key: SecretKey,
+        token: String,
+        fail_fast: bool,
+    ) -> Result<Active> {
+        let path = key.dir.join(store::FILE_NAME);
+        let store = tokio::task::spawn_blocking(move || Store::open(path)).await??;
+        let session = Arc::new(Session {
+            user_id: account.user_id.clone(),
+            token,
+            store,
+            http: self.inner.http.clone(),
+            events: self.inner.events.clone(),
+            sync_lock: tokio::sync::Mutex::new(()),
+        });
+        let cfg = EngineConfig {
+            endpoint: self.inner.endpoint.clone(),
+            version: self.inner.version.clone(),
+            device: self.inner.config.device.clone(),
+            timing: self.inner.config.timing.clone(),
+            first_login_time: self.inner.first_login_time.clone(),
+        };
+        // Visible before the first login completes, so events can be matched to it.
+        self.set_account(Some(account));
+        let (first_tx, first_rx) = oneshot::channel();
+        let engine = engine::spawn(
+            session.clone(),
+            cfg,
+            self.inner.state.clone(),
+            first_tx,
+            fail_fast,
+        );
+        let outcome = first_rx.await.unwrap_or(Err(Error::Shutdown));
+        match outcome {
+            Ok(()) => Ok(Active {
+                session,
+                engine,
+                key,
+            }),
+            Err(e) => {
+                self.set_account(None);
+                let _ = engine.task.await;
+                if matches!(e, Error::TokenExpired) && fail_fast {
+                    self.forget(key).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn set_account(&self, account: Option<Account>) {
+        *self
+            .inner
+            .account
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = account;
+    }
+
+    fn secret_key(&self, user_id: &str) -> SecretKey {
+        SecretKey {
+            name: format!("{}/{}", self.inner.host_port, user_id),
+            dir: self.account_dir(user_id),
+        }
+    }
+
+    /// Deletes the token and the last-account record (best effort).
+    async fn forget(&self, key: SecretKey) {
+        let secrets = self.inner.secrets.clone();
+        let data_dir = self.inner.config.data_dir.clone();
+        let r = tokio::task::spawn_blocking(move || {
+            secrets.delete(&key)?;
+            secrets::save_last_account(&data_dir, None)
+        })
+        .await;
+        if let Ok(Err(e)) | Err(e) = r.map_err(Error::from) {
+            tracing::warn!(error = %e, "could not forget the token");
+        }
+    }
+
+    async fn session(&self) -> Result<(Arc<Session>, tokio::sync::mpsc::UnboundedSender<Command>)> {
+        let active = self.inner.active.lock().await;
+        let a = active.as_ref().ok_or(Error::NotLoggedIn)?;
+        Ok((a.session.clone(), a.engine.commands.clone()))
+    }
+
+    /// Sends a text message. It is stored (messages + outbox, status Sending) before it
+    /// goes on the wire, and this returns right away; watch
+    /// [`Event::MessageStatusChanged`] for Sent / Failed.
+    pub async fn send_text(&self, to: &str, text: &str) -> Result<Message> {
+        self.send(to, kinds::TEXT, text).await
+    }
+
+    /// Sends `content` of kind `typeu` (see `hongyan_protocol::kinds`).
+    pub async fn send(&self, to: &str, typeu: i32, content: &str) -> Result<Message> {
+        if to.is_empty() || to == hongyan_protocol::SERVER_ID {
+            return Err(Error::InvalidRequest("no recipient".into()));
+        }
+        let (session, commands) = self.session().await?;
+        let now = now_ms();
+        let message = Message::new_outgoing(&session.user_id, to, typeu, content, now);
+        let envelope = message.to_envelope();
+        if envelope.encode().len() > MAX_BODY {
+            return Err(Error::MessageTooLarge);
+        }
+        let m = message.clone();
+        let conversation = session
+            .store
+            .call(move |s| {
+                s.insert_outgoing(&m, now)?;
+                s.conversation(&m.conversation_id)
+            })
+            .await?;
+        if let Some(c) = conversation {
+            session.emit(Event::ConversationUpdated(c));
+        }
+        let _ = commands.send(Command::Send(envelope));
+        Ok(message)
+    }
+
+    /// Sends a Failed own message again (same id). Returns it with status Sending.
+    pub async fn retry(&self, message_id: &str) -> Result<Message> {
+        let (session, commands) = self.session().await?;
+        let id = message_id.to_owned();
+        let m = session
+            .store
+            .call(move |s| s.requeue(&id, now_ms()))
+            .await?;
+        session.emit(Event::MessageStatusChanged {
+            id: m.id.clone(),
+            status: m.status.clone(),
+        });
+        let _ = commands.send(Command::Send(m.to_envelope()));
+        Ok(m)
+    }
+
+    /// Up to `limit` messages of a conversation older than `before`, newest first
+    /// (keyset paging on `(sent_at, id)`; pass the last message's `cursor()` for more).
+    pub async fn history(
+        &self,
+        conversation_id: &str,
+        before: Option<HistoryCursor>,
+        limit: usize,
+    ) -> Result<Vec<Message>> {
+        let (session, _) = self.session().await?;
+        let id = conversation_id.to_owned();
+        session
+            .store
+            .call(move |s| s.history(&id, before.as_ref(), limit))
+            .await
+    }
+
+    /// One stored message.
+    pub async fn message(&self, id: &str) -> Result<Option<Message>> {
+        let (session, _) = self.session().await?;
+        let id = id.to_owned();
+        session.store.call(move |s| s.message(&id)).await
+    }
+
+    /// All conversations, most recently active first.
+    pub async fn conversations(&self) -> Result<Vec<Conversation>> {
+        let (session, _) = self.session().await?;
+        session.store.call(|s| s.conversations()).await
+    }
+
+    /// Clears a conversation's unread count.
+    pub async fn mark_read(&self, conversation_id: &str) -> Result<()> {
+        let (session, _) = self.session().await?;
+        let id = conversation_id.to_owned();
+        if let Some(c) = session.store.call(move |s| s.mark_read(&id)).await? {
+            session.emit(Event::ConversationUpdated(c));
+        }
+        Ok(())
+    }
+
+    /// Runs an HTTP sync now and waits for it. Returns the number of new messages.
+    pub async fn sync_now(&self) -> Result<usize> {
+        let (session, _) = self.session().await?;
+        crate::sync::run(&session).await
+    }
+
+    /// Tells the SDK the network is back (or the machine woke up): reconnect now instead
+    /// of waiting out the backoff.
+    pub async fn reconnect_now(&self) -> Result<()> {
+        let (_, commands) = self.session().await?;
+        let _ = commands.send(Command::Reconnect);
+        Ok(())
+    }
+
+    /// Logs out: LOGOUT on the long connection, HTTP logout (revokes the token), deletes
+    /// the token and forgets the last account. The local store is kept.
+    pub async fn logout(&self) -> Result<()> {
+        let active = self.inner.active.lock().await.take();
+        let Some(active) = active else {
+            return Err(Error::NotLoggedIn);
+        };
+        stop_engine(active.engine, Command::Logout).await;
+        if let Err(e) = self.inner.http.logout(&active.session.token).await {
+            tracing::warn!(error = %e, "HTTP logout failed; forgetting the token anyway");
+        }
+        self.forget(active.key).await;
+        self.set_account(None);
+        Ok(())
+    }
+
+    /// Stops the engine and closes the connection, keeping the token and the outbox: a
+    /// later client on the same `data_dir` can [`Client::resume`] and resend.
+    pub async fn shutdown(&self) {
+        let active = self.inner.active.lock().await.take();
+        if let Some(active) = active {
+            stop_engine(active.engine, Command::Shutdown).await;
+        }
+        self.set_account(None);
+    }
+}
+
+async fn stop_engine(engine: EngineHandle, cmd: fn(oneshot::Sender<()>) -> Command) {
+    let (tx, rx) = oneshot::channel();
+    if engine.commands.send(cmd(tx)).is_ok() {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), rx).await;
+    }
+    let mut task = engine.task;
+    if tokio::time::timeout(std::time::Duration::from_secs(5), &mut task)
+        .await
+        .is_err()
+    {
+        task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests;

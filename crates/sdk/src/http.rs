@@ -1,0 +1,314 @@
+//! The HTTP API client (`/api/v1/...`). Every request carries the `platform`,
+//! `app_version` and `core_level` headers and a User-Agent ending in the same facts.
+
+use hongyan_protocol::{ClientVersion, Envelope};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+use reqwest::{Method, RequestBuilder, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::RegisteredUser;
+
+/// Largest page the server serves.
+pub const MAX_SYNC_LIMIT: u32 = 500;
+
+/// Answer to `POST /api/v1/login`.
+#[derive(Clone, Deserialize)]
+pub struct LoginAnswer {
+    pub user_id: String,
+    pub token: String,
+    /// ms since the epoch.
+    #[serde(default)]
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for LoginAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginAnswer")
+            .field("user_id", &self.user_id)
+            .field("token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// Answer to `GET /api/v1/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user_id: String,
+    pub username: String,
+    #[serde(default)]
+    pub nickname: Option<String>,
+}
+
+/// One page of `GET /api/v1/sync`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SyncPage {
+    /// Raw envelopes; see [`SyncPage::envelopes`].
+    pub messages: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub more: bool,
+}
+
+impl SyncPage {
+    /// The envelopes that decode (a malformed one is logged and skipped, not fatal).
+    pub fn envelopes(&self) -> Vec<Envelope> {
+        self.messages
+            .iter()
+            .filter_map(|v| match serde_json::from_value::<Envelope>(v.clone()) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, "skipping a malformed envelope in a sync page");
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// HTTP client bound to one server.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    base: Url,
+}
+
+/// The default headers every request carries.
+pub fn default_headers(version: &ClientVersion) -> Result<HeaderMap> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in crate::version::headers(version) {
+        let value = HeaderValue::from_str(&value)
+            .map_err(|_| Error::Config(format!("invalid {name} header value")))?;
+        headers.insert(HeaderName::from_static(name), value);
+    }
+    Ok(headers)
+}
+
+impl Http {
+    pub fn new(base: Url, version: &ClientVersion, timeout: std::time::Duration) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .user_agent(crate::version::user_agent(version))
+            .default_headers(default_headers(version)?)
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        Ok(Self { client, base })
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str, token: Option<&str>) -> Result<RequestBuilder> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| Error::Config(format!("bad URL path {path}: {e}")))?;
+        let mut req = self.client.request(method, url);
+        if let Some(token) = token {
+            let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|_| Error::Protocol("token is not a valid header value".into()))?;
+            value.set_sensitive(true);
+            req = req.header(AUTHORIZATION, value);
+        }
+        Ok(req)
+    }
+
+    async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T> {
+        let resp = check(req.send().await?).await?;
+        Ok(resp.json().await?)
+    }
+
+    /// `POST /api/v1/register`.
+    pub async fn register(
+        &self,
+        username: &str,
+        password: &str,
+        nickname: Option<&str>,
+    ) -> Result<RegisteredUser> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            username: &'a str,
+            password: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            nickname: Option<&'a str>,
+        }
+        let req = self
+            .request(Method::POST, "/api/v1/register", None)?
+            .json(&Body {
+                username,
+                password,
+                nickname,
+            });
+        Self::send(req).await
+    }
+
+    /// `POST /api/v1/login`.
+    pub async fn login(&self, username: &str, password: &str) -> Result<LoginAnswer> {
+        let req = self
+            .request(Method::POST, "/api/v1/login", None)?
+            .json(&serde_json::json!({ "username": username, "password": password }));
+        Self::send(req).await
+    }
+
+    /// `POST /api/v1/logout`: revokes `token`.
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        let req = self.request(Method::POST, "/api/v1/logout", Some(token))?;
+        check(req.send().await?).await?;
+        Ok(())
+    }
+
+    /// `GET /api/v1/me`.
+    pub async fn me(&self, token: &str) -> Result<Me> {
+        Self::send(self.request(Method::GET, "/api/v1/me", Some(token))?).await
+    }
+
+    /// `GET /api/v1/sync?after=<seq>&limit=<n>`.
+    pub async fn sync(&self, token: &str, after: i64, limit: u32) -> Result<SyncPage> {
+        let req = self
+            .request(Method::GET, "/api/v1/sync", Some(token))?
+            .query(&[
+                ("after", after.to_string()),
+                ("limit", limit.min(MAX_SYNC_LIMIT).to_string()),
+            ]);
+        Self::send(req).await
+    }
+}
+
+/// Turns an error answer into an [`Error`].
+async fn check(resp: reqwest::Response) -> Result<reqwest::Response> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let text = resp.text().await.unwrap_or_default();
+    Err(map_error(status, &text))
+}
+
+/// Maps a status and an error body (`{"error":{"code","message"}}`) to an [`Error`].
+pub fn map_error(status: StatusCode, body: &str) -> Error {
+    let (code, message) = match serde_json::from_str::<ErrorBody>(body) {
+        Ok(b) => (b.error.code, b.error.message),
+        Err(_) => (
+            status
+                .canonical_reason()
+                .unwrap_or("error")
+                .to_lowercase()
+                .replace(' ', "_"),
+            String::new(),
+        ),
+    };
+    match (status, code.as_str()) {
+        (_, "invalid_credentials") => Error::InvalidCredentials,
+        (_, "username_taken") => Error::UsernameTaken,
+        (_, "invalid_request") => Error::InvalidRequest(message),
+        (_, "account_disabled") => Error::AccountDisabled,
+        (_, "unauthorized" | "token_expired") | (StatusCode::UNAUTHORIZED, _) => {
+            Error::Unauthorized
+        }
+        _ => Error::Server {
+            status: status.as_u16(),
+            code,
+            message,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(code: &str) -> String {
+        format!(r#"{{"error":{{"code":"{code}","message":"m"}}}}"#)
+    }
+
+    #[test]
+    fn error_bodies_map_to_ui_errors() {
+        assert!(matches!(
+            map_error(StatusCode::UNAUTHORIZED, &err("invalid_credentials")),
+            Error::InvalidCredentials
+        ));
+        assert!(matches!(
+            map_error(StatusCode::CONFLICT, &err("username_taken")),
+            Error::UsernameTaken
+        ));
+        assert!(
+            matches!(map_error(StatusCode::BAD_REQUEST, &err("invalid_request")), Error::InvalidRequest(m) if m == "m")
+        );
+        assert!(matches!(
+            map_error(StatusCode::FORBIDDEN, &err("account_disabled")),
+            Error::AccountDisabled
+        ));
+        assert!(matches!(
+            map_error(StatusCode::UNAUTHORIZED, &err("unauthorized")),
+            Error::Unauthorized
+        ));
+        assert!(matches!(
+            map_error(StatusCode::UNAUTHORIZED, "not json"),
+            Error::Unauthorized
+        ));
+        match map_error(StatusCode::INTERNAL_SERVER_ERROR, "<html>") {
+            Error::Server { status, code, .. } => {
+                assert_eq!((status, code.as_str()), (500, "internal_server_error"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_request_carries_version_headers() {
+        let v = crate::version::client_version("0.1.0");
+        let h = default_headers(&v).expect("headers");
+        assert_eq!(
+            h.get("platform").and_then(|v| v.to_str().ok()),
+            Some(v.platform.as_str())
+        );
+        assert_eq!(
+            h.get("app_version").and_then(|v| v.to_str().ok()),
+            Some("0.1.0")
+        );
+        assert_eq!(
+            h.get("core_level").and_then(|v| v.to_str().ok()),
+            Some("261125")
+        );
+        let http = Http::new(
+            Url::parse("http://127.0.0.1:1").expect("url"),
+            &v,
+            std::time::Duration::from_secs(1),
+        )
+        .expect("http");
+        let req = http
+            .request(Method::GET, "/api/v1/me", Some("secret"))
+            .expect("req")
+            .build()
+            .expect("build");
+        assert_eq!(req.url().as_str(), "http://127.0.0.1:1/api/v1/me");
+        assert!(req
+            .headers()
+            .get(AUTHORIZATION)
+            .is_some_and(|v| v.is_sensitive()));
+    }
+
+    #[test]
+    fn login_answer_debug_hides_the_token() {
+        let a: LoginAnswer =
+            serde_json::from_str(r#"{"user_id":"1","token":"abc123","expires_at":5}"#)
+                .expect("json");
+        assert!(!format!("{a:?}").contains("abc123"));
+    }
+}

@@ -1,0 +1,277 @@
+//! Plain data the SDK hands to the app: messages, conversations, accounts.
+//! All of it is `serde`-serializable so a UI bridge (Tauri) can pass it on.
+
+use hongyan_protocol::{kinds, Envelope, PacketType};
+use serde::{Deserialize, Serialize};
+
+/// Where a message stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// Own message, stored locally, not yet acknowledged by the server.
+    Sending,
+    /// Own message, the server has it.
+    Sent,
+    /// Own message, the recipient's device has it.
+    Delivered,
+    /// Own message, the recipient has read it.
+    Read,
+    /// Own message the server rejected (`code` = error code) or that got no ACK (`code` 0).
+    Failed { code: i32, reason: String },
+    /// A message from someone else.
+    Received,
+}
+
+impl MessageStatus {
+    /// The name stored in SQLite.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Failed { .. } => "failed",
+            Self::Received => "received",
+        }
+    }
+
+    /// Rebuilds a status from its stored name and failure details.
+    pub fn from_parts(name: &str, code: Option<i32>, reason: Option<String>) -> Self {
+        match name {
+            "sending" => Self::Sending,
+            "sent" => Self::Sent,
+            "delivered" => Self::Delivered,
+            "read" => Self::Read,
+            "failed" => Self::Failed {
+                code: code.unwrap_or(0),
+                reason: reason.unwrap_or_default(),
+            },
+            _ => Self::Received,
+        }
+    }
+
+    /// Progress rank of an own message: a status never moves backwards except through
+    /// `retry` (Failed → Sending).
+    pub(crate) fn rank(&self) -> u8 {
+        match self {
+            Self::Failed { .. } => 0,
+            Self::Sending => 1,
+            Self::Sent => 2,
+            Self::Delivered => 3,
+            Self::Read => 4,
+            Self::Received => 5,
+        }
+    }
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// The protocol fingerprint (`fp`), a UUIDv7 for Hongyan clients.
+    pub id: String,
+    /// Peer user id for 1:1 chats, `g<id>` for groups.
+    pub conversation_id: String,
+    pub from: String,
+    pub to: String,
+    /// Application kind (`typeu`; see `hongyan_protocol::kinds`).
+    pub typeu: i32,
+    /// `dataContent`: the text for text messages, JSON for other kinds.
+    pub content: String,
+    /// ms since the epoch: local send time for own messages, server `sm` for received ones.
+    pub sent_at: i64,
+    /// Position in this account's mailbox, when known.
+    pub seq: Option<i64>,
+    pub status: MessageStatus,
+    /// Whether this account sent it.
+    pub outgoing: bool,
+}
+
+impl Message {
+    /// A new outgoing text message from `me` to `to`, id = fresh UUIDv7, status Sending.
+    pub fn new_outgoing(me: &str, to: &str, typeu: i32, content: &str, now_ms: i64) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            conversation_id: to.to_owned(),
+            from: me.to_owned(),
+            to: to.to_owned(),
+            typeu,
+            content: content.to_owned(),
+            sent_at: now_ms,
+            seq: None,
+            status: MessageStatus::Sending,
+            outgoing: true,
+        }
+    }
+
+    /// A chat envelope (type 2 with an fp) as seen by account `me`; `None` for other packets.
+    /// Own messages (from sync: the server keeps a copy in the sender's mailbox) come back as
+    /// outgoing with status Sent.
+    pub fn from_envelope(env: &Envelope, me: &str, now_ms: i64) -> Option<Self> {
+        if env.packet_type != PacketType::CommonData {
+            return None;
+        }
+        let id = env.fp.clone().filter(|f| !f.is_empty())?;
+        let outgoing = env.from == me;
+        let conversation_id = if outgoing || env.is_to_group() {
+            env.to.clone()
+        } else {
+            env.from.clone()
+        };
+        Some(Self {
+            id,
+            conversation_id,
+            from: env.from.clone(),
+            to: env.to.clone(),
+            typeu: env.typeu,
+            content: env.data_content.clone().unwrap_or_default(),
+            sent_at: if env.sm > 0 { env.sm } else { now_ms },
+            seq: env.seq,
+            status: if outgoing {
+                MessageStatus::Sent
+            } else {
+                MessageStatus::Received
+            },
+            outgoing,
+        })
+    }
+
+    /// The wire envelope of an own message.
+    pub fn to_envelope(&self) -> Envelope {
+        Envelope::chat(
+            self.from.clone(),
+            self.to.clone(),
+            self.id.clone(),
+            self.typeu,
+            self.content.clone(),
+        )
+    }
+
+    /// The line a conversation list shows for this message.
+    pub fn preview(&self) -> String {
+        match self.typeu {
+            kinds::UNSET | kinds::TEXT => self.content.chars().take(200).collect(),
+            kinds::IMAGE => "[Image]".to_owned(),
+            kinds::STICKER => "[Sticker]".to_owned(),
+            kinds::RECALL => "[A message was recalled]".to_owned(),
+            _ => "[Message]".to_owned(),
+        }
+    }
+
+    /// The keyset cursor just past this message (for the next older page).
+    pub fn cursor(&self) -> HistoryCursor {
+        HistoryCursor {
+            sent_at: self.sent_at,
+            id: self.id.clone(),
+        }
+    }
+}
+
+/// Keyset position in a conversation's history: `(sent_at, id)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryCursor {
+    pub sent_at: i64,
+    pub id: String,
+}
+
+/// One row of the conversation list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    /// Peer user id for 1:1 chats, `g<id>` for groups.
+    pub id: String,
+    pub last_message_id: Option<String>,
+    pub last_text: Option<String>,
+    /// ms of the last message (0 if none).
+    pub last_at: i64,
+    pub unread: u32,
+}
+
+impl Conversation {
+    /// The peer (for 1:1 the conversation id itself).
+    pub fn peer(&self) -> &str {
+        &self.id
+    }
+
+    /// Whether this is a group conversation.
+    pub fn is_group(&self) -> bool {
+        hongyan_protocol::envelope::is_group_id(&self.id)
+    }
+}
+
+/// The logged-in account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub user_id: String,
+    pub username: String,
+    /// `host_port` of the server this account lives on.
+    pub server: String,
+}
+
+/// Answer to a registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredUser {
+    pub user_id: String,
+    pub username: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_round_trips_through_its_stored_form() {
+        for s in [
+            MessageStatus::Sending,
+            MessageStatus::Sent,
+            MessageStatus::Delivered,
+            MessageStatus::Read,
+            MessageStatus::Received,
+            MessageStatus::Failed {
+                code: 1101,
+                reason: "not friends".into(),
+            },
+        ] {
+            let (code, reason) = match &s {
+                MessageStatus::Failed { code, reason } => (Some(*code), Some(reason.clone())),
+                _ => (None, None),
+            };
+            assert_eq!(MessageStatus::from_parts(s.as_str(), code, reason), s);
+        }
+        let json = serde_json::to_string(&MessageStatus::Failed {
+            code: 0,
+            reason: "x".into(),
+        })
+        .expect("json");
+        assert_eq!(json, r#"{"kind":"failed","code":0,"reason":"x"}"#);
+    }
+
+    #[test]
+    fn envelopes_become_messages_from_the_account_view() {
+        let mut env = Envelope::chat("7", "5", "fp1", kinds::TEXT, "hi");
+        env.sm = 1000;
+        env.seq = Some(3);
+        let m = Message::from_envelope(&env, "5", 9).expect("chat");
+        assert_eq!((m.conversation_id.as_str(), m.outgoing), ("7", false));
+        assert_eq!(
+            (m.sent_at, m.seq, m.status),
+            (1000, Some(3), MessageStatus::Received)
+        );
+        let own = Message::from_envelope(&env, "7", 9).expect("own copy");
+        assert_eq!(
+            (own.conversation_id.as_str(), own.status),
+            ("5", MessageStatus::Sent)
+        );
+        let group = Envelope::chat("7", "g9", "fp2", kinds::TEXT, "yo");
+        let g = Message::from_envelope(&group, "5", 9).expect("group");
+        assert_eq!((g.conversation_id.as_str(), g.sent_at), ("g9", 9));
+        assert!(Message::from_envelope(&Envelope::keepalive("5"), "5", 0).is_none());
+    }
+
+    #[test]
+    fn outgoing_messages_have_time_ordered_ids() {
+        let a = Message::new_outgoing("1", "2", kinds::TEXT, "a", 1);
+        let b = Message::new_outgoing("1", "2", kinds::TEXT, "b", 1);
+        assert!(a.id < b.id);
+        let env = a.to_envelope();
+        assert!(env.qos && env.fp.as_deref() == Some(a.id.as_str()));
+    }
+}

@@ -1,0 +1,194 @@
+//! The outbox: own messages the server has not acknowledged yet. Rows live in SQLite so
+//! they survive restarts; the QoS policy (`crate::qos`) decides when to resend.
+
+use hongyan_protocol::Envelope;
+use rusqlite::{params, OptionalExtension};
+
+use super::messages::insert_in;
+use super::Store;
+use crate::error::{Error, Result};
+use crate::model::{Message, MessageStatus};
+
+/// One unacknowledged message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// The message id = fp.
+    pub id: String,
+    /// What goes on the wire (resent unchanged, same fp).
+    pub envelope: Envelope,
+    /// Sends on the current connection (reset to 0 when it is sent after a (re)login).
+    pub attempts: u32,
+    /// ms of the last send.
+    pub last_sent_at: i64,
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Stores an own message and its outbox entry in one transaction, before it goes on
+    /// the wire. `now` becomes its last send time.
+    pub fn insert_outgoing(&self, m: &Message, now: i64) -> Result<()> {
+        let envelope = m.to_envelope().encode();
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        if !insert_in(&tx, m)? {
+            return Err(Error::InvalidRequest(format!(
+                "message {} already exists",
+                m.id
+            )));
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO outbox (id, envelope, attempts, last_sent_at, created_at)
+             VALUES (?1, ?2, 0, ?3, ?3)",
+            params![m.id, envelope, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every outbox entry, oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, envelope, attempts, last_sent_at, created_at FROM outbox
+             ORDER BY created_at, id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, env, attempts, last_sent_at, created_at)| {
+                match Envelope::decode_unbounded(env.as_bytes()) {
+                    Ok(envelope) => Some(OutboxEntry {
+                        id,
+                        envelope,
+                        attempts,
+                        last_sent_at,
+                        created_at,
+                    }),
+                    Err(e) => {
+                        tracing::warn!(id, error = %e, "skipping an unreadable outbox entry");
+                        None
+                    }
+                }
+            })
+            .collect())
+    }
+
+    /// Records that `ids` went on the wire at `now`: `fresh` (first send on a new
+    /// connection) resets attempts to 0, otherwise attempts grow by one.
+    pub fn outbox_sent(&self, ids: &[String], now: i64, fresh: bool) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE outbox SET last_sent_at = ?2,
+                   attempts = CASE WHEN ?3 THEN 0 ELSE attempts + 1 END WHERE id = ?1",
+            )?;
+            for id in ids {
+                stmt.execute(params![id, now, fresh])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Postpones an entry's next resend (server busy) without counting an attempt.
+    pub fn outbox_touch(&self, id: &str, now: i64) -> Result<()> {
+        self.lock().execute(
+            "UPDATE outbox SET last_sent_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+        Ok(())
+    }
+
+    /// The server acknowledged `fp`: drop it from the outbox and mark it Sent.
+    /// Returns the message if its status changed.
+    pub fn ack(&self, fp: &str) -> Result<Option<Message>> {
+        let changed = {
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM outbox WHERE id = ?1", [fp])?;
+            let n = tx.execute(
+                "UPDATE messages SET status = 'sent', fail_code = NULL, fail_reason = NULL
+                 WHERE id = ?1 AND outgoing = 1 AND status IN ('sending', 'failed')",
+                [fp],
+            )?;
+            tx.commit()?;
+            n > 0
+        };
+        if changed {
+            self.message(fp)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The message failed for good: drop it from active resending and mark it Failed.
+    /// Returns the message if its status changed.
+    pub fn fail(&self, fp: &str, code: i32, reason: &str) -> Result<Option<Message>> {
+        let changed = {
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM outbox WHERE id = ?1", [fp])?;
+            let n = tx.execute(
+                "UPDATE messages SET status = 'failed', fail_code = ?2, fail_reason = ?3
+                 WHERE id = ?1 AND outgoing = 1 AND status = 'sending'",
+                params![fp, code, reason],
+            )?;
+            tx.commit()?;
+            n > 0
+        };
+        if changed {
+            self.message(fp)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Puts a failed (or stuck sending) own message back into the outbox as Sending.
+    pub fn requeue(&self, id: &str, now: i64) -> Result<Message> {
+        let m = self
+            .message(id)?
+            .ok_or_else(|| Error::MessageNotFound(id.to_owned()))?;
+        if !m.outgoing
+            || !matches!(
+                m.status,
+                MessageStatus::Failed { .. } | MessageStatus::Sending
+            )
+        {
+            return Err(Error::NotRetryable);
+        }
+        let envelope = m.to_envelope().encode();
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE messages SET status = 'sending', fail_code = NULL, fail_reason = NULL
+             WHERE id = ?1",
+            [id],
+        )?;
+        let created: Option<i64> = tx
+            .query_row("SELECT created_at FROM outbox WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO outbox (id, envelope, attempts, last_sent_at, created_at)
+             VALUES (?1, ?2, 0, ?3, ?4)",
+            params![id, envelope, now, created.unwrap_or(now)],
+        )?;
+        tx.commit()?;
+        Ok(Message {
+            status: MessageStatus::Sending,
+            ..m
+        })
+    }
+}

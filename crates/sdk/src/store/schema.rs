@@ -1,0 +1,67 @@
+//! Schema and migrations, versioned with `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+/// The schema version this build writes.
+pub const VERSION: i32 = 1;
+
+const V1: &str = "
+CREATE TABLE IF NOT EXISTS messages (
+    id              TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    sender          TEXT NOT NULL,
+    recipient       TEXT NOT NULL,
+    typeu           INTEGER NOT NULL,
+    content         TEXT NOT NULL,
+    sent_at         INTEGER NOT NULL,
+    seq             INTEGER,
+    status          TEXT NOT NULL,
+    fail_code       INTEGER,
+    fail_reason     TEXT,
+    outgoing        INTEGER NOT NULL,
+    stored_at       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_conversation
+    ON messages (conversation_id, sent_at, id);
+CREATE TABLE IF NOT EXISTS conversations (
+    id              TEXT PRIMARY KEY,
+    last_message_id TEXT,
+    last_text       TEXT,
+    last_at         INTEGER NOT NULL DEFAULT 0,
+    unread          INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS conversations_by_activity ON conversations (last_at);
+CREATE TABLE IF NOT EXISTS outbox (
+    id           TEXT PRIMARY KEY,
+    envelope     TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_sent_at INTEGER NOT NULL DEFAULT 0,
+    created_at   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sync_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+";
+
+/// Applies connection settings and brings the schema to [`VERSION`].
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    // journal_mode returns a row; in-memory databases answer "memory".
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+    )?;
+    let current: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > VERSION {
+        return Err(rusqlite::Error::ToSqlConversionFailure(
+            format!("store schema {current} is newer than this build ({VERSION})").into(),
+        ));
+    }
+    if current < 1 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(V1)?;
+        tx.pragma_update(None, "user_version", 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
