@@ -121,9 +121,11 @@ fn outbox_ack_fail_and_requeue() {
     assert_eq!(out[0].envelope, a.to_envelope());
     assert_eq!((out[0].attempts, out[0].last_sent_at), (0, 10));
 
-    s.outbox_sent(std::slice::from_ref(&a.id), 50, false).expect("resend");
+    s.outbox_sent(std::slice::from_ref(&a.id), 50, false)
+        .expect("resend");
     assert_eq!(s.outbox().expect("o")[0].attempts, 1);
-    s.outbox_sent(std::slice::from_ref(&a.id), 60, true).expect("fresh");
+    s.outbox_sent(std::slice::from_ref(&a.id), 60, true)
+        .expect("fresh");
     assert_eq!(
         (
             s.outbox().expect("o")[0].attempts,
