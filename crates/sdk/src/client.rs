@@ -64,7 +64,6 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// Creates a client. Nothing connects until [`Client::login`] or [`Client::resume`].
-    /// With [`SecretBackend::Auto`] this probes the OS keyring (briefly blocking).
     pub fn new(config: ClientConfig) -> Result<Self> {
         let server = config::parse_server_url(&config.server_url)?;
         let endpoint = match &config.transport {
@@ -123,8 +122,9 @@ impl Client {
             .clone()
     }
 
-    /// The secret backend in use (never `Auto`: that resolves when the client is created).
-    pub fn secret_backend(&self) -> SecretBackend {
+    /// The secret backend in use: `Keyring`, `File` or `Memory`. `None` until `Auto` has
+    /// been resolved, which happens on the first login or resume.
+    pub fn secret_backend(&self) -> Option<SecretBackend> {
         self.inner.secrets.backend()
     }
 

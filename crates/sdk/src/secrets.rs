@@ -4,8 +4,8 @@
 //! macOS, Credential Manager on Windows) under service `"hongyan"` and user
 //! `"<host_port>/<user_id>"`.
 //!
-//! **Fallback.** With [`SecretBackend::Auto`] (the default) the SDK probes the keyring when
-//! the client is created. When no keyring is usable — typically a Linux session without a
+//! **Fallback.** With [`SecretBackend::Auto`] (the default) the SDK probes the keyring the
+//! first time it needs a secret (login or resume). When no keyring is usable — typically a Linux session without a
 //! running Secret Service (no `gnome-keyring`/`kwallet`, headless boxes, CI) — the keyring
 //! answers `NoStorageAccess` or `PlatformFailure` and the SDK falls back to a file named
 //! `token` in the account directory (`<data_dir>/<host_port>/<user_id>/token`), created with
@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex, Once, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -57,17 +57,18 @@ pub struct SecretKey {
     pub dir: PathBuf,
 }
 
-/// A token store with a resolved backend (never `Auto`).
+/// A token store. `Auto` is resolved (keyring probe, a blocking call) on first use.
 #[derive(Clone)]
 pub struct SecretStore {
-    backend: SecretBackend,
+    wanted: SecretBackend,
+    resolved: Arc<OnceLock<SecretBackend>>,
     memory: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl std::fmt::Debug for SecretStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SecretStore")
-            .field("backend", &self.backend)
+            .field("backend", &self.backend())
             .finish_non_exhaustive()
     }
 }
@@ -86,10 +87,28 @@ fn keyring_error(e: keyring::Error) -> Error {
 }
 
 impl SecretStore {
-    /// Resolves `wanted`: `Auto` probes the keyring (a blocking call) and falls back to
-    /// `File` when it is unavailable.
+    /// A store using `wanted`; `Auto` is resolved lazily (see [`SecretStore::resolve`]).
     pub fn new(wanted: SecretBackend) -> Self {
-        let backend = match wanted {
+        let resolved = Arc::new(OnceLock::new());
+        if wanted != SecretBackend::Auto {
+            let _ = resolved.set(wanted);
+        }
+        Self {
+            wanted,
+            resolved,
+            memory: Arc::default(),
+        }
+    }
+
+    /// The backend in use; `None` while `Auto` has not been resolved yet.
+    pub fn backend(&self) -> Option<SecretBackend> {
+        self.resolved.get().copied()
+    }
+
+    /// The backend in use, resolving `Auto` now if needed: probe the keyring (a blocking
+    /// call) and fall back to `File` when it is unavailable, with one warning.
+    pub fn resolve(&self) -> SecretBackend {
+        *self.resolved.get_or_init(|| match self.wanted {
             SecretBackend::Auto => match probe_keyring() {
                 Ok(()) => SecretBackend::Keyring,
                 Err(e) => {
@@ -103,21 +122,12 @@ impl SecretStore {
                 }
             },
             other => other,
-        };
-        Self {
-            backend,
-            memory: Arc::default(),
-        }
-    }
-
-    /// The backend in use.
-    pub fn backend(&self) -> SecretBackend {
-        self.backend
+        })
     }
 
     /// Stores `token` for `key`, replacing any previous one.
     pub fn set(&self, key: &SecretKey, token: &str) -> Result<()> {
-        match self.backend {
+        match self.resolve() {
             SecretBackend::Keyring | SecretBackend::Auto => keyring::Entry::new(SERVICE, &key.name)
                 .and_then(|e| e.set_password(token))
                 .map_err(keyring_error),
@@ -131,7 +141,7 @@ impl SecretStore {
 
     /// The token for `key`, if one is stored.
     pub fn get(&self, key: &SecretKey) -> Result<Option<String>> {
-        match self.backend {
+        match self.resolve() {
             SecretBackend::Keyring | SecretBackend::Auto => {
                 match keyring::Entry::new(SERVICE, &key.name).and_then(|e| e.get_password()) {
                     Ok(t) => Ok(Some(t)),
@@ -151,7 +161,7 @@ impl SecretStore {
 
     /// Deletes the token for `key` (no error if there was none).
     pub fn delete(&self, key: &SecretKey) -> Result<()> {
-        match self.backend {
+        match self.resolve() {
             SecretBackend::Keyring | SecretBackend::Auto => {
                 match keyring::Entry::new(SERVICE, &key.name).and_then(|e| e.delete_credential()) {
                     Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
@@ -270,7 +280,7 @@ mod tests {
     fn memory_backend_round_trips() {
         let dir = tempfile::tempdir().expect("tmp");
         let s = SecretStore::new(SecretBackend::Memory);
-        assert_eq!(s.backend(), SecretBackend::Memory);
+        assert_eq!(s.backend(), Some(SecretBackend::Memory));
         round_trip(&s, &key(dir.path(), "1"));
         assert!(!dir.path().join("1").join(TOKEN_FILE).exists());
     }
@@ -302,8 +312,9 @@ mod tests {
         }
         let dir = tempfile::tempdir().expect("tmp");
         let auto = SecretStore::new(SecretBackend::Auto);
+        assert_eq!(auto.backend(), None, "Auto resolves lazily");
         assert_eq!(
-            auto.backend(),
+            auto.resolve(),
             SecretBackend::Keyring,
             "Auto must pick a working keyring"
         );
