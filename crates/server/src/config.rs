@@ -31,7 +31,7 @@ pub enum LogFormat {
 /// Once both listeners are bound, exactly one line is printed to stdout:
 /// `hongyan-server listening http=<ip:port> tcp=<ip:port>`. Logs go to stderr.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "hongyan-server", version, about, long_about = None)]
+#[command(name = "hongyan-server", version, about)]
 pub struct Cli {
     /// Address for the HTTP API and the WebSocket gateway (path /websocket). Port 0 picks a
     /// free port; the bound address is printed on stdout.

@@ -1,0 +1,360 @@
+//! Helpers for the integration tests: start the real binary, speak the raw protocol.
+#![allow(dead_code)]
+
+use std::{
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::{SinkExt, StreamExt};
+use hongyan_protocol::{Envelope, FrameCodec, LoginInfo, PacketType};
+use serde_json::{json, Value};
+use tokio::{io::AsyncWriteExt, net::TcpStream};
+use tokio_tungstenite::{tungstenite::Message, MaybeTlsStream, WebSocketStream};
+use tokio_util::codec::Framed;
+
+/// How long any single wait in a test may take.
+pub const WAIT: Duration = Duration::from_secs(5);
+pub const PASSWORD: &str = "password123";
+
+/// A running `hongyan-server` process on free ports with its own data dir.
+pub struct TestServer {
+    child: Option<Child>,
+    pub http: SocketAddr,
+    pub tcp: SocketAddr,
+    pub data_dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    http_client: reqwest::Client,
+}
+
+impl TestServer {
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    pub fn start_with(extra: &[&str]) -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("data");
+        let mut s = Self::start_in(&dir, extra);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// Starts on `data_dir` (which outlives the server: restart tests reuse it).
+    pub fn start_in(data_dir: &Path, extra: &[&str]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hongyan-server"));
+        cmd.args([
+            "--http-addr",
+            "127.0.0.1:0",
+            "--tcp-addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .args(extra)
+        .env_remove("HONGYAN_HTTP_ADDR")
+        .env_remove("HONGYAN_TCP_ADDR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(if std::env::var_os("HONGYAN_TEST_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        });
+        let mut child = cmd.spawn().expect("spawn hongyan-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = tx.send(line);
+            }
+            // Keep draining so the server never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("server printed its listening line");
+        let rest = line
+            .strip_prefix("hongyan-server listening http=")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+        let (http, tcp) = rest.split_once(" tcp=").expect("tcp= part");
+        Self {
+            child: Some(child),
+            http: http.parse().expect("http addr"),
+            tcp: tcp.parse().expect("tcp addr"),
+            data_dir: data_dir.to_owned(),
+            _tmp: None,
+            http_client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("client"),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.http)
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http_client
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        for _ in 0..200 {
+            if let Some(st) = child.try_wait().expect("wait") {
+                return st;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        panic!("server did not exit within 10 s of SIGTERM");
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let resp = self
+            .http_client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("post");
+        status_json(resp).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.http_client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        status_json(req.send().await.expect("get")).await
+    }
+
+    /// Registers `name` and returns its user id.
+    pub async fn register(&self, name: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/register",
+                json!({"username": name, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["user_id"].as_str().expect("user_id").to_owned()
+    }
+
+    /// Logs in over HTTP: (user id, token).
+    pub async fn login(&self, name: &str) -> (String, String) {
+        let (status, body) = self
+            .post(
+                "/api/v1/login",
+                json!({"username": name, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        (
+            body["user_id"].as_str().expect("user_id").to_owned(),
+            body["token"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    /// Registers and logs in: (user id, token).
+    pub async fn account(&self, name: &str) -> (String, String) {
+        self.register(name).await;
+        self.login(name).await
+    }
+
+    /// `/api/v1/sync` for a token.
+    pub async fn sync(&self, token: &str, after: i64, limit: u32) -> (Vec<Envelope>, bool) {
+        let (status, body) = self
+            .get(
+                &format!("/api/v1/sync?after={after}&limit={limit}"),
+                Some(token),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let msgs = body["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| serde_json::from_value(m.clone()).expect("envelope"))
+            .collect();
+        (msgs, body["more"].as_bool().expect("more"))
+    }
+
+    pub async fn ws(&self) -> Conn {
+        let url = format!("ws://{}/websocket?client=test", self.http);
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("ws connect in time")
+            .expect("ws connect");
+        Conn::Ws(Box::new(ws))
+    }
+
+    pub async fn tcp(&self) -> Conn {
+        let stream = TcpStream::connect(self.tcp).await.expect("tcp connect");
+        Conn::Tcp(Framed::new(stream, FrameCodec::new(1 << 20)))
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+async fn status_json(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.expect("body");
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+/// A raw long connection.
+pub enum Conn {
+    Ws(Box<WebSocketStream<MaybeTlsStream<TcpStream>>>),
+    Tcp(Framed<TcpStream, FrameCodec>),
+}
+
+impl Conn {
+    /// Sends one raw frame body.
+    pub async fn send_raw(&mut self, body: &str) {
+        match self {
+            Conn::Ws(ws) => ws
+                .send(Message::Text(body.to_owned().into()))
+                .await
+                .expect("ws send"),
+            Conn::Tcp(framed) => framed
+                .send(Bytes::from(body.to_owned()))
+                .await
+                .expect("tcp send"),
+        }
+    }
+
+    pub async fn send(&mut self, env: &Envelope) {
+        self.send_raw(&env.encode()).await;
+    }
+
+    /// Writes a TCP length prefix announcing `len` bytes (and no body).
+    pub async fn send_tcp_length(&mut self, len: u32) {
+        let Conn::Tcp(framed) = self else {
+            panic!("tcp only")
+        };
+        let mut b = BytesMut::new();
+        b.put_u32(len);
+        framed.get_mut().write_all(&b).await.expect("write");
+    }
+
+    /// Next envelope; `None` if the connection closed. Panics after [`WAIT`].
+    pub async fn recv(&mut self) -> Option<Envelope> {
+        self.recv_within(WAIT)
+            .await
+            .unwrap_or_else(|| panic!("no frame within {WAIT:?}"))
+    }
+
+    /// `None` on timeout, `Some(None)` on close, `Some(Some(env))` on a frame.
+    pub async fn recv_within(&mut self, wait: Duration) -> Option<Option<Envelope>> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let next = match self {
+                Conn::Ws(ws) => match tokio::time::timeout_at(deadline, ws.next()).await.ok()? {
+                    Some(Ok(Message::Text(t))) => Some(Bytes::from(t.as_str().to_owned())),
+                    Some(Ok(Message::Binary(b))) => Some(b),
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => None,
+                    Some(Ok(_)) => continue,
+                },
+                Conn::Tcp(framed) => {
+                    match tokio::time::timeout_at(deadline, framed.next())
+                        .await
+                        .ok()?
+                    {
+                        Some(Ok(b)) => Some(b),
+                        Some(Err(_)) | None => None,
+                    }
+                }
+            };
+            return Some(
+                next.map(|b| Envelope::decode_unbounded(&b).expect("server frame decodes")),
+            );
+        }
+    }
+
+    /// Asserts that the server closes the connection (after any frames it still sends).
+    pub async fn expect_closed(&mut self) {
+        for _ in 0..10 {
+            match self.recv().await {
+                None => return,
+                Some(env) if env.packet_type == PacketType::Kickout => continue,
+                Some(env) => panic!("expected close, got {env:?}"),
+            }
+        }
+        panic!("connection not closed");
+    }
+
+    /// Asserts that nothing arrives for `wait`.
+    pub async fn expect_silence(&mut self, wait: Duration) {
+        if let Some(got) = self.recv_within(wait).await {
+            panic!("expected silence, got {got:?}");
+        }
+    }
+
+    /// Logs in with a Hongyan login frame; returns the login response payload.
+    pub async fn login(
+        &mut self,
+        user_id: &str,
+        token: &str,
+        flt: i64,
+    ) -> hongyan_protocol::LoginResponse {
+        let info = LoginInfo {
+            login_user_id: user_id.to_owned(),
+            login_token: token.to_owned(),
+            extra: Some(
+                r#"{"platform":"linux","app_version":"0.1.0","core_level":261124,"device":"test"}"#
+                    .into(),
+            ),
+            first_login_time: flt,
+        };
+        self.send(&Envelope::login(&info)).await;
+        let resp = self.recv().await.expect("login response");
+        assert_eq!(resp.packet_type, PacketType::LoginResp);
+        resp.payload().expect("login payload")
+    }
+
+    /// Next frame, asserting it is an error 52; returns (code, fp).
+    pub async fn expect_error(&mut self) -> (i32, Option<String>) {
+        let env = self.recv().await.expect("error frame");
+        assert_eq!(env.packet_type, PacketType::Error, "{env:?}");
+        let err: hongyan_protocol::ErrorResponse = env.payload().expect("error payload");
+        assert!(!err.error_msg.is_empty());
+        (err.error_code, err.fp)
+    }
+}
+
+/// The login frame a stock MobileIMSDK v6 client writes (Gson: nulls omitted, no extra).
+pub fn stock_login(user_id: &str, token: &str, flt: i64) -> String {
+    let data =
+        json!({"loginUserId": user_id, "loginToken": token, "firstLoginTime": flt}).to_string();
+    json!({
+        "bridge": false, "type": 0, "dataContent": data, "from": user_id, "to": "0",
+        "QoS": false, "typeu": -1, "sm": -1
+    })
+    .to_string()
+}
