@@ -409,9 +409,20 @@ impl Engine {
         }
     }
 
-    /// Sends every outbox entry once, resetting its attempts for this connection.
+    /// Sends every outbox entry once (parked ones too), resetting its attempts for this
+    /// connection.
     async fn flush_outbox(&self, conn: &mut Connection) -> Result<()> {
-        let entries = self.session.store.call(|s| s.outbox()).await?;
+        let (entries, unparked) = self
+            .session
+            .store
+            .call(|s| Ok((s.outbox()?, s.unpark_all()?)))
+            .await?;
+        for m in unparked {
+            self.session.emit(Event::MessageStatusChanged {
+                id: m.id,
+                status: m.status,
+            });
+        }
         if entries.is_empty() {
             return Ok(());
         }
@@ -456,7 +467,7 @@ impl Engine {
                 }
                 let mut failed = Vec::new();
                 for id in &fail {
-                    if let Some(m) = s.fail(id, 0, qos::NO_ACK_REASON)? {
+                    if let Some(m) = s.park(id, qos::NO_ACK_REASON)? {
                         failed.push(m);
                     }
                 }
@@ -464,7 +475,10 @@ impl Engine {
             })
             .await?;
         for m in failed {
-            tracing::info!(id = m.id, "message got no acknowledgement; marked failed");
+            tracing::info!(
+                id = m.id,
+                "no acknowledgement; shown as failed, resent after the next login"
+            );
             self.session.emit(Event::MessageStatusChanged {
                 id: m.id,
                 status: m.status,

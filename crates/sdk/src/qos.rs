@@ -3,7 +3,9 @@
 //! Every `qos_check` the engine looks at the outbox: entries sent less than `min_age` ago
 //! wait; older ones are resent with the same fp until they were resent `max_retries` times
 //! on the current connection, after which they are marked Failed (code 0, "no
-//! acknowledgement"). After a (re)login every entry is sent once at once with attempts reset.
+//! acknowledgement") and *parked*: they stay in the outbox, skipped on this connection, so a
+//! link that looked alive but carried nothing loses no message. After a (re)login every entry,
+//! parked ones included, is sent once at once with attempts reset.
 
 use std::time::Duration;
 
@@ -61,7 +63,7 @@ pub struct QosPlan {
 /// Applies [`decide`] to every entry.
 pub fn plan(policy: &QosPolicy, now_ms: i64, entries: &[OutboxEntry]) -> QosPlan {
     let mut plan = QosPlan::default();
-    for e in entries {
+    for e in entries.iter().filter(|e| !e.parked) {
         match decide(policy, now_ms, e.last_sent_at, e.attempts) {
             QosAction::Wait => {}
             QosAction::Resend => plan.resend.push(e.id.clone()),
@@ -125,6 +127,7 @@ mod tests {
             id: id.into(),
             envelope: Envelope::chat("1", "2", id, 1, "x"),
             attempts,
+            parked: false,
             last_sent_at: last,
             created_at: 0,
         };

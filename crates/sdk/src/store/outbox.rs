@@ -21,6 +21,9 @@ pub struct OutboxEntry {
     /// ms of the last send.
     pub last_sent_at: i64,
     pub created_at: i64,
+    /// QoS gave up on it on the current connection (the message shows as failed); the next
+    /// login sends it again.
+    pub parked: bool,
 }
 
 impl Store {
@@ -49,7 +52,7 @@ impl Store {
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, envelope, attempts, last_sent_at, created_at FROM outbox
+            "SELECT id, envelope, attempts, last_sent_at, created_at, parked FROM outbox
              ORDER BY created_at, id",
         )?;
         let rows = stmt
@@ -60,12 +63,13 @@ impl Store {
                     r.get::<_, u32>(2)?,
                     r.get::<_, i64>(3)?,
                     r.get::<_, i64>(4)?,
+                    r.get::<_, bool>(5)?,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows
             .into_iter()
-            .filter_map(|(id, env, attempts, last_sent_at, created_at)| {
+            .filter_map(|(id, env, attempts, last_sent_at, created_at, parked)| {
                 match Envelope::decode_unbounded(env.as_bytes()) {
                     Ok(envelope) => Some(OutboxEntry {
                         id,
@@ -73,6 +77,7 @@ impl Store {
                         attempts,
                         last_sent_at,
                         created_at,
+                        parked,
                     }),
                     Err(e) => {
                         tracing::warn!(id, error = %e, "skipping an unreadable outbox entry");
@@ -91,7 +96,8 @@ impl Store {
         {
             let mut stmt = tx.prepare_cached(
                 "UPDATE outbox SET last_sent_at = ?2,
-                   attempts = CASE WHEN ?3 THEN 0 ELSE attempts + 1 END WHERE id = ?1",
+                   attempts = CASE WHEN ?3 THEN 0 ELSE attempts + 1 END,
+                   parked = CASE WHEN ?3 THEN 0 ELSE parked END WHERE id = ?1",
             )?;
             for id in ids {
                 stmt.execute(params![id, now, fresh])?;
@@ -130,6 +136,57 @@ impl Store {
         } else {
             Ok(None)
         }
+    }
+
+    /// QoS got no ACK after its retries on this connection: show the message as Failed
+    /// (code 0) but keep it in the outbox, parked, so the next login sends it again. A link
+    /// that looks alive but carries nothing must not lose messages.
+    /// Returns the message if its status changed.
+    pub fn park(&self, fp: &str, reason: &str) -> Result<Option<Message>> {
+        let changed = {
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            tx.execute("UPDATE outbox SET parked = 1 WHERE id = ?1", [fp])?;
+            let n = tx.execute(
+                "UPDATE messages SET status = 'failed', fail_code = 0, fail_reason = ?2
+                 WHERE id = ?1 AND outgoing = 1 AND status = 'sending'",
+                params![fp, reason],
+            )?;
+            tx.commit()?;
+            n > 0
+        };
+        if changed {
+            self.message(fp)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Turns parked entries back to Sending (they are about to be resent after a login).
+    /// Returns the messages whose status changed.
+    pub fn unpark_all(&self) -> Result<Vec<Message>> {
+        let ids: Vec<String> = {
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            let ids = tx
+                .prepare("SELECT id FROM outbox WHERE parked = 1")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            tx.execute(
+                "UPDATE messages SET status = 'sending', fail_code = NULL, fail_reason = NULL
+                 WHERE outgoing = 1 AND status = 'failed'
+                   AND id IN (SELECT id FROM outbox WHERE parked = 1)",
+                [],
+            )?;
+            tx.execute("UPDATE outbox SET parked = 0 WHERE parked = 1", [])?;
+            tx.commit()?;
+            ids
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(self.message(&id)?);
+        }
+        Ok(out)
     }
 
     /// The message failed for good: drop it from active resending and mark it Failed.

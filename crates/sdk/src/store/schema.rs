@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     envelope     TEXT NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
     last_sent_at INTEGER NOT NULL DEFAULT 0,
+    -- 1 = shown as failed after QoS gave up on this connection; resent after the next login.
+    parked       INTEGER NOT NULL DEFAULT 0,
     created_at   INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sync_state (

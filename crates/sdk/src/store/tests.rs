@@ -168,6 +168,38 @@ fn outbox_ack_fail_and_requeue() {
 }
 
 #[test]
+fn parked_messages_show_failed_but_stay_in_the_outbox_until_the_next_login() {
+    let s = Store::open_in_memory().expect("open");
+    let m = Message::new_outgoing("me", "2", 1, "into the void", 10);
+    s.insert_outgoing(&m, 10).expect("out");
+    let parked = s
+        .park(&m.id, "no acknowledgement")
+        .expect("park")
+        .expect("changed");
+    assert!(matches!(
+        parked.status,
+        MessageStatus::Failed { code: 0, .. }
+    ));
+    let out = s.outbox().expect("outbox");
+    assert_eq!(out.len(), 1, "a parked message is not dropped");
+    assert!(out[0].parked);
+
+    let back = s.unpark_all().expect("unpark");
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].status, MessageStatus::Sending);
+    assert!(!s.outbox().expect("o")[0].parked);
+    assert!(s.unpark_all().expect("again").is_empty());
+
+    // A parked message acknowledged late (e.g. via sync) still becomes Sent.
+    s.park(&m.id, "no acknowledgement").expect("park");
+    assert_eq!(
+        s.ack(&m.id).expect("ack").expect("changed").status,
+        MessageStatus::Sent
+    );
+    assert!(s.outbox().expect("o").is_empty());
+}
+
+#[test]
 fn outbox_and_cursor_survive_reopen() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("a").join(FILE_NAME);
