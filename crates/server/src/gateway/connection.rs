@@ -26,6 +26,8 @@ use crate::{
 pub const OUTBOUND_QUEUE: usize = 256;
 /// How long a closing connection gets to flush what is queued.
 const FLUSH_GRACE: Duration = Duration::from_secs(3);
+/// A peer that accepts no bytes for this long is cut off.
+const WRITE_STALL: Duration = Duration::from_secs(10);
 
 /// What a transport adapter reports.
 #[derive(Debug)]
@@ -145,8 +147,7 @@ async fn write_loop<Si>(
         let Some(Outbound::Frame(frame)) = first else {
             break;
         };
-        if let Err(e) = sink.feed(frame).await {
-            tracing::debug!(conn = conn_id, error = %e, "write failed");
+        if !bounded(conn_id, sink.feed(frame)).await {
             break;
         }
         // Batch whatever else is already queued into one flush.
@@ -154,8 +155,7 @@ async fn write_loop<Si>(
         while let Ok(item) = rx.try_recv() {
             match item {
                 Outbound::Frame(frame) => {
-                    if let Err(e) = sink.feed(frame).await {
-                        tracing::debug!(conn = conn_id, error = %e, "write failed");
+                    if !bounded(conn_id, sink.feed(frame)).await {
                         break 'outer;
                     }
                 }
@@ -165,11 +165,7 @@ async fn write_loop<Si>(
                 }
             }
         }
-        if let Err(e) = sink.flush().await {
-            tracing::debug!(conn = conn_id, error = %e, "flush failed");
-            break;
-        }
-        if closing {
+        if !bounded(conn_id, sink.flush()).await || closing {
             break;
         }
     }
@@ -177,11 +173,33 @@ async fn write_loop<Si>(
     cancel.cancel();
 }
 
+/// Runs one sink operation; `false` if it failed or the peer stopped reading for
+/// [`WRITE_STALL`].
+async fn bounded<E: Display>(
+    conn_id: u64,
+    op: impl std::future::Future<Output = Result<(), E>>,
+) -> bool {
+    match tokio::time::timeout(WRITE_STALL, op).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::debug!(conn = conn_id, error = %e, "write failed");
+            false
+        }
+        Err(_) => {
+            tracing::debug!(conn = conn_id, "peer stopped reading; closing");
+            false
+        }
+    }
+}
+
 impl Connection {
     /// Queues a frame for this connection. Waits when the queue is full (a client that does
     /// not read its replies stops being read).
     async fn send(&self, env: &Envelope) {
-        let _ = self.tx.send(Outbound::Frame(env.encode())).await;
+        tokio::select! {
+            _ = self.tx.send(Outbound::Frame(env.encode())) => {}
+            _ = self.cancel.cancelled() => {}
+        }
     }
 
     fn peer_id(&self) -> String {

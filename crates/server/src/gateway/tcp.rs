@@ -11,6 +11,9 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 use super::connection::{serve, ConnMeta, Incoming};
 use crate::AppState;
 
+/// Initial read buffer; it grows up to one maximal frame when needed.
+const READ_BUFFER: usize = 1024;
+
 /// Accepts connections until shutdown.
 pub async fn accept_loop(state: Arc<AppState>, listener: TcpListener) {
     loop {
@@ -42,10 +45,12 @@ async fn run(state: Arc<AppState>, stream: TcpStream, meta: ConnMeta) {
     let (read, write) = stream.into_split();
     let sink = FramedWrite::new(write, FrameCodec::default())
         .with(|text: String| future::ready(Ok::<_, FrameError>(Bytes::from(text))));
-    let incoming = FramedRead::new(read, FrameCodec::default()).map(|frame| match frame {
-        Ok(body) => Incoming::Body(body),
-        Err(FrameError::TooLarge(len)) => Incoming::TooLarge { len, fatal: true },
-        Err(FrameError::Io(_)) => Incoming::Closed,
-    });
+    let incoming = FramedRead::with_capacity(read, FrameCodec::default(), READ_BUFFER).map(
+        |frame| match frame {
+            Ok(body) => Incoming::Body(body),
+            Err(FrameError::TooLarge(len)) => Incoming::TooLarge { len, fatal: true },
+            Err(FrameError::Io(_)) => Incoming::Closed,
+        },
+    );
     serve(state, incoming, sink, meta).await;
 }

@@ -20,6 +20,9 @@ use crate::{version::ClientInfo, AppState};
 /// this get error 1103 and the connection stays open; larger ones end the connection.
 pub const MAX_WS_MESSAGE: usize = 64 * 1024;
 
+const READ_BUFFER: usize = 4 * 1024;
+const WRITE_BUFFER: usize = 8 * 1024;
+
 /// `GET /websocket`: upgrades and serves the connection.
 pub async fn upgrade(
     State(state): State<Arc<AppState>>,
@@ -41,6 +44,9 @@ pub async fn upgrade(
     let tracker = state.tasks.clone();
     ws.max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)
+        // Small buffers keep idle connections cheap (tungstenite defaults to 128 KiB).
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| tracker.track_future(run(state, socket, meta)))
 }
 

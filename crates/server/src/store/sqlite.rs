@@ -443,12 +443,12 @@ fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    conn.execute_batch("SAVEPOINT job")?;
+    conn.prepare_cached("SAVEPOINT job")?.execute([])?;
     let result = f(conn);
     if result.is_err() {
-        conn.execute_batch("ROLLBACK TO job")?;
+        conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
     }
-    conn.execute_batch("RELEASE job")?;
+    conn.prepare_cached("RELEASE job")?.execute([])?;
     result
 }
 
@@ -677,5 +677,41 @@ mod tests {
         let reopened = Store::open(dir.path()).expect("reopen");
         assert_eq!(reopened.last_seq(b).await.expect("seq"), 500);
         reopened.close().await;
+    }
+
+    /// Group-commit throughput: `cargo test -p hongyan-server --release -- --ignored
+    /// store_throughput --nocapture`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "benchmark"]
+    async fn store_throughput() {
+        let (_d, store) = store().await;
+        let mut users = Vec::new();
+        for i in 0..200 {
+            users.push(user(&store, &format!("u{i}")).await);
+        }
+        let per_sender = 500;
+        let started = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for (i, &from) in users.iter().enumerate() {
+            let to = users[(i + 1) % users.len()];
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                for n in 0..per_sender {
+                    s.store_chat(chat(from, to, &format!("{from}-{n}")))
+                        .await
+                        .expect("store");
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("join");
+        }
+        let total = users.len() * per_sender;
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "store_chat: {total} messages in {secs:.2}s = {:.0} msg/s",
+            total as f64 / secs
+        );
+        store.close().await;
     }
 }
