@@ -24,7 +24,9 @@ async fn chat_both_ways(a_via: Via, b_via: Via) {
     assert_eq!(got.from, alice.user_id);
     assert_eq!(got.conversation_id, alice.user_id);
     assert!(got.seq.is_some() && got.sent_at > 0);
-    alice.wait_status(&hello.id, |s| *s == MessageStatus::Sent).await;
+    alice
+        .wait_status(&hello.id, |s| *s == MessageStatus::Sent)
+        .await;
 
     let reply = bob.send(&alice.user_id, "hi alice").await;
     let got = alice
@@ -33,8 +35,12 @@ async fn chat_both_ways(a_via: Via, b_via: Via) {
             _ => None,
         })
         .await;
-    assert_eq!((got.id.as_str(), got.content.as_str()), (reply.id.as_str(), "hi alice"));
-    bob.wait_status(&reply.id, |s| *s == MessageStatus::Sent).await;
+    assert_eq!(
+        (got.id.as_str(), got.content.as_str()),
+        (reply.id.as_str(), "hi alice")
+    );
+    bob.wait_status(&reply.id, |s| *s == MessageStatus::Sent)
+        .await;
 
     // Both sides see the same two-message conversation, in order.
     let expected = vec!["hello bob 你好 👋".to_string(), "hi alice".to_string()];
@@ -43,11 +49,23 @@ async fn chat_both_ways(a_via: Via, b_via: Via) {
 
     // Unread counts: each received one message.
     let convs = bob.client.conversations().await.expect("conversations");
-    let with_alice = convs.iter().find(|c| c.id == alice.user_id).expect("conversation");
+    let with_alice = convs
+        .iter()
+        .find(|c| c.id == alice.user_id)
+        .expect("conversation");
     assert_eq!(with_alice.unread, 1);
-    bob.client.mark_read(&alice.user_id).await.expect("mark read");
+    bob.client
+        .mark_read(&alice.user_id)
+        .await
+        .expect("mark read");
     let convs = bob.client.conversations().await.expect("conversations");
-    assert_eq!(convs.iter().find(|c| c.id == alice.user_id).map(|c| c.unread), Some(0));
+    assert_eq!(
+        convs
+            .iter()
+            .find(|c| c.id == alice.user_id)
+            .map(|c| c.unread),
+        Some(0)
+    );
 }
 
 #[tokio::test]
@@ -80,7 +98,9 @@ async fn offline_recipient_gets_everything_in_order_once() {
         last = Some(alice.send(&bob_id, t).await);
     }
     let last = last.expect("sent");
-    alice.wait_status(&last.id, |s| *s == MessageStatus::Sent).await;
+    alice
+        .wait_status(&last.id, |s| *s == MessageStatus::Sent)
+        .await;
 
     // Bob starts the app again: sync by seq brings everything, once, in order.
     let bob = bob.restart().await;
@@ -90,7 +110,13 @@ async fn offline_recipient_gets_everything_in_order_once() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_texts(&bob.conversation(&alice.user_id).await, &texts);
     let convs = bob.client.conversations().await.expect("conversations");
-    assert_eq!(convs.iter().find(|c| c.id == alice.user_id).map(|c| c.unread), Some(30));
+    assert_eq!(
+        convs
+            .iter()
+            .find(|c| c.id == alice.user_id)
+            .map(|c| c.unread),
+        Some(30)
+    );
 }
 
 #[tokio::test]
@@ -111,7 +137,9 @@ async fn duplicate_login_kicks_the_older_client() {
     assert_eq!(code, 1, "kicked because the account logged in elsewhere");
 
     // The newer client is the one that receives.
-    let m = alice.send(&bob_desktop.user_id, "to the newest device").await;
+    let m = alice
+        .send(&bob_desktop.user_id, "to the newest device")
+        .await;
     let got = bob_desktop
         .wait_for(|e| match e {
             Event::MessageReceived(m) => Some(m.clone()),

@@ -30,7 +30,9 @@ async fn server_killed_mid_conversation_loses_and_duplicates_nothing() {
 
     // Every message ends up acknowledged by the server...
     for m in &sent {
-        alice.wait_status(&m.id, |s| *s == MessageStatus::Sent).await;
+        alice
+            .wait_status(&m.id, |s| *s == MessageStatus::Sent)
+            .await;
     }
     // ...and Bob, who reconnects by himself, has each exactly once, in order.
     let conv = bob.wait_conversation_len(&alice.user_id, texts.len()).await;
@@ -57,14 +59,25 @@ async fn dropped_connection_reconnects_and_resends_the_outbox() {
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     for m in &sent {
-        let stored = alice.client.message(&m.id).await.expect("read").expect("stored");
-        assert_ne!(stored.status, MessageStatus::Sent, "nothing can be ACKed through a black hole");
+        let stored = alice
+            .client
+            .message(&m.id)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_ne!(
+            stored.status,
+            MessageStatus::Sent,
+            "nothing can be ACKed through a black hole"
+        );
     }
     // Then the connection breaks; the client reconnects and resends its outbox.
     proxy.set_blackhole(false);
     proxy.cut_all();
     for m in &sent {
-        alice.wait_status(&m.id, |s| *s == MessageStatus::Sent).await;
+        alice
+            .wait_status(&m.id, |s| *s == MessageStatus::Sent)
+            .await;
     }
     let conv = bob.wait_conversation_len(&alice.user_id, texts.len()).await;
     assert_texts(&conv, &texts);
@@ -88,7 +101,12 @@ async fn unsent_messages_survive_an_app_restart_and_a_server_restart() {
         sent.push(alice.send(&bob_id, t).await);
     }
     for m in &sent {
-        let stored = alice.client.message(&m.id).await.expect("read").expect("stored");
+        let stored = alice
+            .client
+            .message(&m.id)
+            .await
+            .expect("read")
+            .expect("stored");
         assert_eq!(stored.status, MessageStatus::Sending);
     }
     let alice_restarting = alice;
@@ -98,7 +116,9 @@ async fn unsent_messages_survive_an_app_restart_and_a_server_restart() {
     let mut alice = alice_restarting.restart().await;
     alice.wait_connected().await;
     for m in &sent {
-        alice.wait_status(&m.id, |s| *s == MessageStatus::Sent).await;
+        alice
+            .wait_status(&m.id, |s| *s == MessageStatus::Sent)
+            .await;
     }
     let conv = bob.wait_conversation_len(&alice.user_id, texts.len()).await;
     assert_texts(&conv, &texts);

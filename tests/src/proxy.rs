@@ -37,7 +37,9 @@ impl FaultProxy {
                 let (mut cut_rx, hole) = (cut_rx.clone(), hole.clone());
                 cut_rx.borrow_and_update();
                 tokio::spawn(async move {
-                    let Ok(server) = TcpStream::connect(target).await else { return };
+                    let Ok(server) = TcpStream::connect(target).await else {
+                        return;
+                    };
                     let _ = client.set_nodelay(true);
                     let _ = server.set_nodelay(true);
                     let (mut cr, mut cw) = client.into_split();
@@ -50,7 +52,9 @@ impl FaultProxy {
                                 Ok(n) => n,
                             };
                             // A black hole swallows what the client sends: no ACK comes back.
-                            if !hole.load(Ordering::SeqCst) && sw.write_all(&buf[..n]).await.is_err() {
+                            if !hole.load(Ordering::SeqCst)
+                                && sw.write_all(&buf[..n]).await.is_err()
+                            {
                                 break;
                             }
                         }

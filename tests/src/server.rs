@@ -36,7 +36,8 @@ impl TestServer {
     pub async fn start_with(extra_args: &[&str]) -> Self {
         let data_dir = tempfile::tempdir().expect("temp data dir");
         let extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
-        let (child, http, tcp) = spawn(data_dir.path(), "127.0.0.1:0", "127.0.0.1:0", &extra_args).await;
+        let (child, http, tcp) =
+            spawn(data_dir.path(), "127.0.0.1:0", "127.0.0.1:0", &extra_args).await;
         Self {
             child: Some(child),
             data_dir,
@@ -100,7 +101,11 @@ impl TestServer {
             &self.extra_args,
         )
         .await;
-        assert_eq!((http, tcp), (self.http, self.tcp), "restarted on the same ports");
+        assert_eq!(
+            (http, tcp),
+            (self.http, self.tcp),
+            "restarted on the same ports"
+        );
         self.child = Some(child);
     }
 }
@@ -123,7 +128,10 @@ async fn spawn(
     cmd.args(["--http-addr", http, "--tcp-addr", tcp, "--data-dir"])
         .arg(data_dir)
         .args(extra_args)
-        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -191,7 +199,8 @@ mod tests {
 
     #[test]
     fn parses_the_listening_line() {
-        let (h, t) = parse_listening("hongyan-server listening http=127.0.0.1:3000 tcp=127.0.0.1:8901");
+        let (h, t) =
+            parse_listening("hongyan-server listening http=127.0.0.1:3000 tcp=127.0.0.1:8901");
         assert_eq!(h.port(), 3000);
         assert_eq!(t.port(), 8901);
     }

@@ -26,7 +26,7 @@ fn message(i: u64) -> Message {
         2 => format!("离线消息推送已经上线，大家可以试一下 MobileIMSDK 的 QoS 机制 {i}"),
         _ => format!("ok {i}"),
     };
-    let outgoing = i % 2 == 0;
+    let outgoing = i.is_multiple_of(2);
     Message {
         id: format!("{:016x}-{:08x}", 1_700_000_000_000u64 + i, i),
         conversation_id: PEER.into(),
@@ -36,7 +36,11 @@ fn message(i: u64) -> Message {
         content: body,
         sent_at: 1_700_000_000_000 + i as i64,
         seq: Some(i as i64),
-        status: if outgoing { MessageStatus::Sent } else { MessageStatus::Received },
+        status: if outgoing {
+            MessageStatus::Sent
+        } else {
+            MessageStatus::Received
+        },
         outgoing,
     }
 }
@@ -91,7 +95,9 @@ fn history(c: &mut Criterion) {
         store.insert_messages(&batch).expect("fill");
         i += 5_000;
     }
-    store.with_connection(|c| c.execute_batch("ANALYZE")).expect("analyze");
+    store
+        .with_connection(|c| c.execute_batch("ANALYZE"))
+        .expect("analyze");
 
     let mut group = c.benchmark_group(format!("history_page_{total}"));
     group.sample_size(50);
@@ -100,7 +106,10 @@ fn history(c: &mut Criterion) {
         // The cursor of the message just above the page at this depth (newest first).
         let cursor = (depth > 0).then(|| {
             let m = message(total - depth);
-            HistoryCursor { sent_at: m.sent_at, id: m.id }
+            HistoryCursor {
+                sent_at: m.sent_at,
+                id: m.id,
+            }
         });
         group.bench_with_input(BenchmarkId::new("keyset", depth), &cursor, |b, cursor| {
             b.iter(|| {

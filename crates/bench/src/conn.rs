@@ -65,7 +65,9 @@ pub async fn connect(
                         Message::Close(_) => break,
                         _ => continue,
                     };
-                    let Ok(env) = Envelope::decode_unbounded(&body) else { continue };
+                    let Ok(env) = Envelope::decode_unbounded(&body) else {
+                        continue;
+                    };
                     if from_wire_tx.send(env).await.is_err() {
                         break;
                     }
@@ -75,18 +77,19 @@ pub async fn connect(
         Transport::Tcp => {
             let stream = TcpStream::connect(tcp).await.context("tcp connect")?;
             stream.set_nodelay(true)?;
-            let (mut sink, mut stream) =
-                Framed::new(stream, FrameCodec::new(4 * MAX_BODY)).split();
+            let (mut sink, mut stream) = Framed::new(stream, FrameCodec::new(4 * MAX_BODY)).split();
             tokio::spawn(async move {
                 while let Some(env) = to_wire_rx.recv().await {
-                    if sink.send(&env).await.is_err() {
+                    if sink.send(bytes::Bytes::from(env.encode())).await.is_err() {
                         break;
                     }
                 }
             });
             tokio::spawn(async move {
                 while let Some(Ok(body)) = stream.next().await {
-                    let Ok(env) = Envelope::decode_unbounded(&body) else { continue };
+                    let Ok(env) = Envelope::decode_unbounded(&body) else {
+                        continue;
+                    };
                     if from_wire_tx.send(env).await.is_err() {
                         break;
                     }
@@ -103,7 +106,10 @@ pub async fn connect(
         first_login_time: hongyan_protocol::now_ms(),
     });
     to_wire_tx.send(login).await.context("connection closed")?;
-    let resp = from_wire_rx.recv().await.context("closed before login response")?;
+    let resp = from_wire_rx
+        .recv()
+        .await
+        .context("closed before login response")?;
     if resp.packet_type != PacketType::LoginResp {
         bail!("expected a login response, got {:?}", resp.packet_type);
     }

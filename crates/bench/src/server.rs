@@ -24,10 +24,19 @@ impl ServerProcess {
     /// Starts `bin` on free loopback ports with `data_dir`.
     pub async fn start(bin: &Path, data_dir: &Path, extra: &[&str]) -> Result<Self> {
         let mut child = Command::new(bin)
-            .args(["--http-addr", "127.0.0.1:0", "--tcp-addr", "127.0.0.1:0", "--data-dir"])
+            .args([
+                "--http-addr",
+                "127.0.0.1:0",
+                "--tcp-addr",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
             .arg(data_dir)
             .args(extra)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -7,8 +7,14 @@ use hongyan_sdk::Client;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Help,
-    Register { username: String, password: String },
-    Login { username: String, password: String },
+    Register {
+        username: String,
+        password: String,
+    },
+    Login {
+        username: String,
+        password: String,
+    },
     Logout,
     WhoAmI,
     /// Talk to this user id from now on.
@@ -89,11 +95,17 @@ pub async fn run(client: &Client, cmd: Command, peer: &mut Option<String>) -> Re
             let user = client.register(&username, &password, None).await?;
             println!("Registered {} with id {}.", user.username, user.user_id);
             let account = client.login(&username, &password).await?;
-            println!("Signed in as {} (id {}).", account.username, account.user_id);
+            println!(
+                "Signed in as {} (id {}).",
+                account.username, account.user_id
+            );
         }
         Command::Login { username, password } => {
             let account = client.login(&username, &password).await?;
-            println!("Signed in as {} (id {}).", account.username, account.user_id);
+            println!(
+                "Signed in as {} (id {}).",
+                account.username, account.user_id
+            );
         }
         Command::Logout => {
             client.logout().await?;
@@ -146,7 +158,10 @@ mod tests {
 
     #[test]
     fn plain_text_is_a_message() {
-        assert_eq!(Command::parse("  你好 /not a command "), Ok(Command::Send("你好 /not a command".into())));
+        assert_eq!(
+            Command::parse("  你好 /not a command "),
+            Ok(Command::Send("你好 /not a command".into()))
+        );
         assert_eq!(Command::parse("   "), Ok(Command::Empty));
     }
 
@@ -154,7 +169,10 @@ mod tests {
     fn commands_parse_with_their_arguments() {
         assert_eq!(
             Command::parse("/login alice pw123456"),
-            Ok(Command::Login { username: "alice".into(), password: "pw123456".into() })
+            Ok(Command::Login {
+                username: "alice".into(),
+                password: "pw123456".into()
+            })
         );
         assert_eq!(Command::parse("/to 10002"), Ok(Command::To("10002".into())));
         assert_eq!(Command::parse("/history"), Ok(Command::History(20)));
@@ -164,8 +182,12 @@ mod tests {
 
     #[test]
     fn bad_commands_explain_their_usage() {
-        assert!(Command::parse("/login alice").unwrap_err().contains("usage"));
-        assert!(Command::parse("/history many").unwrap_err().contains("usage"));
+        assert!(Command::parse("/login alice")
+            .unwrap_err()
+            .contains("usage"));
+        assert!(Command::parse("/history many")
+            .unwrap_err()
+            .contains("usage"));
         assert!(Command::parse("/frobnicate").unwrap_err().contains("/help"));
     }
 }

@@ -54,7 +54,10 @@ async fn main() -> Result<()> {
 
     println!("Hongyan terminal chat — server {}. Type /help.", cli.server);
     match client.resume().await {
-        Ok(Some(account)) => println!("Welcome back, {} (id {}).", account.username, account.user_id),
+        Ok(Some(account)) => println!(
+            "Welcome back, {} (id {}).",
+            account.username, account.user_id
+        ),
         Ok(None) => println!("Register with /register NAME PASSWORD, or /login NAME PASSWORD."),
         Err(e) => println!("Could not resume the saved session: {e}"),
     }

@@ -99,8 +99,13 @@ mod tests {
     fn encode_then_decode_round_trips() {
         let env = Envelope::chat("1", "2", "fp", 1, "héllo 你好");
         let mut buf = BytesMut::new();
-        FrameCodec::default().encode(&env, &mut buf).expect("encode");
-        let body = FrameCodec::default().decode(&mut buf).expect("ok").expect("frame");
+        FrameCodec::default()
+            .encode(&env, &mut buf)
+            .expect("encode");
+        let body = FrameCodec::default()
+            .decode(&mut buf)
+            .expect("ok")
+            .expect("frame");
         assert_eq!(Envelope::decode(&body).expect("env"), env);
         assert!(buf.is_empty());
     }
@@ -140,6 +145,9 @@ mod tests {
             other => panic!("expected TooLarge, got {other:?}"),
         }
         let mut exact = frame(&vec![b'x'; MAX_BODY]);
-        assert!(FrameCodec::default().decode(&mut exact).expect("ok").is_some());
+        assert!(FrameCodec::default()
+            .decode(&mut exact)
+            .expect("ok")
+            .is_some());
     }
 }

@@ -246,7 +246,9 @@ impl Envelope {
         let env: Envelope =
             serde_json::from_slice(body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
         if env.qos && env.fp.as_deref().is_none_or(str::is_empty) {
-            return Err(DecodeError::Malformed("QoS is set but fp is missing".into()));
+            return Err(DecodeError::Malformed(
+                "QoS is set but fp is missing".into(),
+            ));
         }
         Ok(env)
     }
@@ -310,14 +312,27 @@ mod tests {
         assert_eq!(env.data_content.as_deref(), Some("你好 hello"));
         let again: serde_json::Value = serde_json::from_str(&env.encode()).expect("json");
         let stock: serde_json::Value = serde_json::from_str(STOCK_CHAT).expect("json");
-        assert_eq!(again, stock, "a stock frame must re-encode to the same JSON");
+        assert_eq!(
+            again, stock,
+            "a stock frame must re-encode to the same JSON"
+        );
     }
 
     #[test]
     fn hongyan_writes_every_field_and_seq_only_when_set() {
         let mut env = Envelope::chat("1", "2", "fp-1", kinds::TEXT, "hi");
         let v: serde_json::Value = serde_json::from_str(&env.encode()).expect("json");
-        for key in ["bridge", "type", "dataContent", "from", "to", "fp", "QoS", "typeu", "sm"] {
+        for key in [
+            "bridge",
+            "type",
+            "dataContent",
+            "from",
+            "to",
+            "fp",
+            "QoS",
+            "typeu",
+            "sm",
+        ] {
             assert!(v.get(key).is_some(), "missing {key}");
         }
         assert!(v.get("seq").is_none());
@@ -355,7 +370,12 @@ mod tests {
             b"",
         ] {
             let err = Envelope::decode(bad).expect_err("malformed");
-            assert_eq!(err.code(), codes::ERR_MALFORMED, "{}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                err.code(),
+                codes::ERR_MALFORMED,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

@@ -110,8 +110,14 @@ mod tests {
     fn error_response_round_trips_with_fp() {
         let err = ErrorResponse::new(1105, "from mismatch", Some("f".into()));
         let text = serde_json::to_string(&err).expect("json");
-        assert_eq!(text, r#"{"errorCode":1105,"errorMsg":"from mismatch","fp":"f"}"#);
-        assert_eq!(serde_json::from_str::<ErrorResponse>(&text).expect("back"), err);
+        assert_eq!(
+            text,
+            r#"{"errorCode":1105,"errorMsg":"from mismatch","fp":"f"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<ErrorResponse>(&text).expect("back"),
+            err
+        );
     }
 
     #[test]

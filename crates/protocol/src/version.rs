@@ -206,7 +206,10 @@ mod tests {
             assert_eq!(ClientVersion::from_user_agent(ua), None, "{ua}");
         }
         let mid = "x platform/web app_version/1.2.3 core_level/99 trailing";
-        assert_eq!(ClientVersion::from_user_agent(mid).map(|v| v.core_level), Some(99));
+        assert_eq!(
+            ClientVersion::from_user_agent(mid).map(|v| v.core_level),
+            Some(99)
+        );
     }
 
     #[test]
@@ -218,12 +221,16 @@ mod tests {
         assert_eq!(ClientVersion::from_headers(None, None, Some("abc")), None);
         assert_eq!(ClientVersion::from_headers(None, None, Some("-5")), None);
         let odd = ClientVersion::from_headers(Some("?"), Some("x"), Some("7")).expect("level ok");
-        assert_eq!((odd.platform, odd.app_version.as_str()), (Platform::Unknown, ""));
+        assert_eq!(
+            (odd.platform, odd.app_version.as_str()),
+            (Platform::Unknown, "")
+        );
     }
 
     #[test]
     fn precedence_is_extra_then_headers_then_user_agent() {
-        let extra = r#"{"platform":"linux","app_version":"0.3.0","core_level":261130,"device":"d"}"#;
+        let extra =
+            r#"{"platform":"linux","app_version":"0.3.0","core_level":261130,"device":"d"}"#;
         let headers = ClientVersion::from_headers(Some("web"), Some("0.2.0"), Some("261125"));
         let ua = "UA platform/mac app_version/0.1.0 core_level/261120";
         assert_eq!(
@@ -234,8 +241,14 @@ mod tests {
             ClientVersion::resolve(Some("not json"), headers.clone(), Some(ua)).core_level,
             261_125
         );
-        assert_eq!(ClientVersion::resolve(None, None, Some(ua)).core_level, 261_120);
-        assert_eq!(ClientVersion::resolve(None, None, None), ClientVersion::unknown());
+        assert_eq!(
+            ClientVersion::resolve(None, None, Some(ua)).core_level,
+            261_120
+        );
+        assert_eq!(
+            ClientVersion::resolve(None, None, None),
+            ClientVersion::unknown()
+        );
     }
 
     #[test]

@@ -80,9 +80,9 @@ async fn main() -> Result<()> {
             chat(&server, &accounts, seconds, window, max_messages, transport).await
         }
         Cmd::Idle { conns, transport } => {
-            let accounts = accounts::seed(data.path(), "idle", conns)?;
-            let server = ServerProcess::start(&bin, data.path(), &["--read-timeout-secs", "120"])
-                .await?;
+            let accounts = accounts::seed(data.path(), "idle", conns).await?;
+            let server =
+                ServerProcess::start(&bin, data.path(), &["--read-timeout-secs", "120"]).await?;
             idle(&server, &accounts, transport).await
         }
     }
@@ -122,7 +122,13 @@ mod accounts {
                     .json()
                     .await?;
                 let field = |k: &str| login[k].as_str().map(str::to_owned).context("login reply");
-                anyhow::Ok((i, Account { user_id: field("user_id")?, token: field("token")? }))
+                anyhow::Ok((
+                    i,
+                    Account {
+                        user_id: field("user_id")?,
+                        token: field("token")?,
+                    },
+                ))
             });
         }
         let mut out: Vec<Option<Account>> = (0..n).map(|_| None).collect();
@@ -130,17 +136,34 @@ mod accounts {
             let (i, acc) = res??;
             out[i] = Some(acc);
         }
-        out.into_iter().map(|a| a.context("missing account")).collect()
+        out.into_iter()
+            .map(|a| a.context("missing account"))
+            .collect()
     }
 
     /// Writes `n` users with tokens straight into a fresh data dir through the server's own
-    /// store API, hashing the password once: 10k argon2 hashes would take minutes.
-    pub fn seed(data_dir: &std::path::Path, prefix: &str, n: usize) -> Result<Vec<Account>> {
-        let seeded = hongyan_server::seed_users(data_dir, prefix, n)?;
-        Ok(seeded
-            .into_iter()
-            .map(|(user_id, token)| Account { user_id, token })
-            .collect())
+    /// store and account API, hashing the password once: 10k argon2 hashes would take minutes.
+    pub async fn seed(data_dir: &std::path::Path, prefix: &str, n: usize) -> Result<Vec<Account>> {
+        use hongyan_server::{accounts, Store};
+        let store = Store::open(data_dir)?;
+        let hash = accounts::hash_password("load-password").map_err(anyhow::Error::msg)?;
+        let expires = hongyan_protocol::now_ms() + 24 * 3600 * 1000;
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let id = store
+                .create_user(format!("{prefix}{i}"), String::new(), hash.clone())
+                .await?;
+            let token = accounts::new_token();
+            store
+                .insert_token(accounts::token_hash(&token), id, expires)
+                .await?;
+            out.push(Account {
+                user_id: id.to_string(),
+                token,
+            });
+        }
+        store.close().await;
+        Ok(out)
     }
 }
 
@@ -178,15 +201,23 @@ async fn chat(
                 tokio::spawn(async move {
                     let mut k = 0u64;
                     while !stop.load(Ordering::Relaxed) {
-                        let Ok(p) = permits.acquire().await else { break };
+                        let Ok(p) = permits.acquire().await else {
+                            break;
+                        };
                         p.forget();
-                        if budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1)).is_err() {
+                        if budget
+                            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                                b.checked_sub(1)
+                            })
+                            .is_err()
+                        {
                             break;
                         }
                         // The fp carries the send time, so ACK and delivery latency need no map.
                         let fp = format!("{i}-{k}-{}", epoch.elapsed().as_nanos());
                         k += 1;
-                        let env = Envelope::chat(&me, &peer, fp, kinds::TEXT, "load test message 你好");
+                        let env =
+                            Envelope::chat(&me, &peer, fp, kinds::TEXT, "load test message 你好");
                         if tx.send(env).await.is_err() {
                             break;
                         }
@@ -200,16 +231,23 @@ async fn chat(
             let deadline = warmup + Duration::from_secs(seconds) + Duration::from_secs(3);
             loop {
                 let left = deadline.saturating_sub(epoch.elapsed());
-                let Ok(Some(env)) = tokio::time::timeout(left, rx.recv()).await else { break };
+                let Ok(Some(env)) = tokio::time::timeout(left, rx.recv()).await else {
+                    break;
+                };
                 let now = epoch.elapsed();
                 let sent_at = |fp: &str| {
-                    fp.rsplit('-').next().and_then(|t| t.parse::<u64>().ok()).map(Duration::from_nanos)
+                    fp.rsplit('-')
+                        .next()
+                        .and_then(|t| t.parse::<u64>().ok())
+                        .map(Duration::from_nanos)
                 };
                 let in_window = now >= warmup && now < warmup + Duration::from_secs(seconds);
                 match env.packet_type {
                     PacketType::Ack => {
                         permits.add_permits(1);
-                        if let (true, Some(t)) = (in_window, env.data_content.as_deref().and_then(sent_at)) {
+                        if let (true, Some(t)) =
+                            (in_window, env.data_content.as_deref().and_then(sent_at))
+                        {
                             ack_us.record((now - t).as_micros() as u64)?;
                         }
                     }

@@ -31,7 +31,8 @@ pub enum RecvError {
 
 /// An open long connection.
 pub enum Connection {
-    Ws(ws::WsConnection),
+    /// Boxed: with TLS support the WebSocket stream is much larger than a TCP one.
+    Ws(Box<ws::WsConnection>),
     Tcp(tcp::TcpConnection),
 }
 
@@ -48,9 +49,9 @@ impl Connection {
     /// Opens a connection (the WebSocket upgrade carries the version headers and UA).
     pub async fn connect(endpoint: &Endpoint, version: &ClientVersion) -> Result<Self> {
         match endpoint {
-            Endpoint::WebSocket(url) => {
-                Ok(Self::Ws(ws::WsConnection::connect(url, version).await?))
-            }
+            Endpoint::WebSocket(url) => Ok(Self::Ws(Box::new(
+                ws::WsConnection::connect(url, version).await?,
+            ))),
             Endpoint::Tcp(addr) => Ok(Self::Tcp(tcp::TcpConnection::connect(addr).await?)),
         }
     }
