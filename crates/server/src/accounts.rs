@@ -62,7 +62,7 @@ pub fn validate_nickname(nick: &str) -> Result<(), String> {
 }
 
 /// Hashes a password with argon2id (PHC string with a random salt). CPU-heavy: call it
-/// from `spawn_blocking`.
+/// through [`run_hashing`].
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default()
@@ -71,7 +71,28 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| format!("password hashing failed: {e}"))
 }
 
-/// Whether `password` matches the PHC `hash`. CPU-heavy: call it from `spawn_blocking`.
+/// Argon2id needs ~19 MiB and a core's worth of time per call. Running them unbounded on
+/// the blocking pool lets a burst of logins take gigabytes (and leaves that memory in
+/// allocator arenas); this bounds them to one per core, the rest wait their turn.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
+/// Runs a password hash or check off the runtime, at most one per core at a time.
+pub async fn run_hashing<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    let _slot = hashing_slots().acquire().await.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Whether `password` matches the PHC `hash`. CPU-heavy: call it through [`run_hashing`].
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|parsed| {
@@ -137,12 +158,12 @@ pub async fn login(
         .map(|u| u.password_hash.clone())
         .unwrap_or_default();
     let password = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || {
+    let ok = run_hashing(move || {
         let hash = if hash.is_empty() { dummy_hash() } else { hash };
         verify_password(&password, &hash)
     })
     .await
-    .map_err(|e| LoginError::Internal(e.to_string()))?;
+    .map_err(LoginError::Internal)?;
     let user = match user {
         Some(u) if ok => u,
         _ => return Err(LoginError::InvalidCredentials),

@@ -7,6 +7,11 @@ use clap::Parser;
 use hongyan_server::{Cli, LogFormat, Server};
 use tracing_subscriber::EnvFilter;
 
+// glibc malloc keeps each argon2 call's 19 MiB in per-thread arenas (hundreds of MB after a
+// burst of logins) and fragments under many connections; mimalloc returns freed memory.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

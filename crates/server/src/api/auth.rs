@@ -87,7 +87,7 @@ pub async fn register(
         .unwrap_or_else(|| req.username.clone());
     accounts::validate_nickname(&nickname).map_err(ApiError::invalid_request)?;
     let password = req.password;
-    let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&password))
+    let hash = accounts::run_hashing(move || accounts::hash_password(&password))
         .await
         .map_err(|_| ApiError::internal())?
         .map_err(|e| {

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the benchmarks recorded in docs/BENCHMARKS.md. Bounded: loopback only, fixed counts
+# and durations. Pass a name to run one: store | chat | idle.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+which="${1:-all}"
+# 10k idle connections need 10k descriptors on each side.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+cargo build --release --locked -p hongyan-server -p hongyan-bench --bins
+load="$CARGO_TARGET_DIR/release/hongyan-load"
+
+if [ "$which" = all ] || [ "$which" = store ]; then
+  log "store: ingest batched vs one txn per message; history keyset vs OFFSET (1M messages)"
+  cargo bench --locked -p hongyan-bench --bench store
+fi
+if [ "$which" = all ] || [ "$which" = chat ]; then
+  for transport in ws tcp; do
+    log "chat: 100 clients, 1:1, $transport"
+    "$load" chat --clients 100 --seconds 10 --window 8 --transport "$transport"
+  done
+fi
+if [ "$which" = all ] || [ "$which" = idle ]; then
+  log "idle: 10k logged-in WebSocket connections"
+  "$load" idle --conns 10000 --transport ws
+fi
