@@ -129,10 +129,23 @@ fn history(c: &mut Criterion) {
                              ORDER BY sent_at DESC, id DESC LIMIT ?2 OFFSET ?3",
                         )
                         .expect("prepare");
-                    // Read the same columns the keyset page reads.
-                    let rows: Vec<(String, String, i64)> = stmt
+                    // Read every column the keyset page reads, as owned values.
+                    type Row = (String, String, String, String, i64, String, i64);
+                    type Rest = (Option<i64>, String, Option<i64>, Option<String>, bool);
+                    let rows: Vec<(Row, Rest)> = stmt
                         .query_map(params![PEER, PAGE as i64, *depth as i64], |r| {
-                            Ok((r.get(0)?, r.get(5)?, r.get(6)?))
+                            Ok((
+                                (
+                                    r.get(0)?,
+                                    r.get(1)?,
+                                    r.get(2)?,
+                                    r.get(3)?,
+                                    r.get(4)?,
+                                    r.get(5)?,
+                                    r.get(6)?,
+                                ),
+                                (r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?),
+                            ))
                         })
                         .expect("query")
                         .collect::<Result<_, _>>()
