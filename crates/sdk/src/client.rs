@@ -12,7 +12,7 @@ use crate::engine::{self, Command, EngineConfig, EngineHandle, Session};
 use crate::error::{Error, Result};
 use crate::events::{ConnectionState, Event};
 use crate::http::Http;
-use crate::model::{Account, Conversation, HistoryCursor, Message, RegisteredUser};
+use crate::model::{Account, Conversation, HistoryCursor, Message, RegisteredUser, User};
 use crate::secrets::{self, LastAccount, SecretBackend, SecretKey, SecretStore};
 use crate::store::{self, Store};
 
@@ -414,6 +414,19 @@ impl Client {
             session.emit(Event::ConversationUpdated(c));
         }
         Ok(())
+    }
+
+    /// One user's public profile (`GET /api/v1/users/{id}`). An unknown id is
+    /// `Error::Server` with code `not_found`.
+    pub async fn get_user(&self, user_id: &str) -> Result<User> {
+        let (session, _) = self.session().await?;
+        self.inner.http.user(&session.token, user_id).await
+    }
+
+    /// Users whose username starts with `query` (`GET /api/v1/users?q=`, at most 20).
+    pub async fn search_users(&self, query: &str) -> Result<Vec<User>> {
+        let (session, _) = self.session().await?;
+        self.inner.http.search_users(&session.token, query).await
     }
 
     /// Runs an HTTP sync now and waits for it. Returns the number of new messages.

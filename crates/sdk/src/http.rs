@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::RegisteredUser;
+use crate::model::{RegisteredUser, User};
 
 /// Largest page the server serves.
 pub const MAX_SYNC_LIMIT: u32 = 500;
@@ -178,6 +178,25 @@ impl Http {
         Self::send(self.request(Method::GET, "/api/v1/me", Some(token))?).await
     }
 
+    /// `GET /api/v1/users/{id}`: one user's public profile (`Error::Server` with code
+    /// `not_found` when there is no such user).
+    pub async fn user(&self, token: &str, user_id: &str) -> Result<User> {
+        let req = self.request(Method::GET, &user_path(user_id)?, Some(token))?;
+        Self::send(req).await
+    }
+
+    /// `GET /api/v1/users?q=<prefix>`: users whose username starts with `query`.
+    pub async fn search_users(&self, token: &str, query: &str) -> Result<Vec<User>> {
+        #[derive(Deserialize)]
+        struct Answer {
+            users: Vec<User>,
+        }
+        let req = self
+            .request(Method::GET, "/api/v1/users", Some(token))?
+            .query(&[("q", query)]);
+        Ok(Self::send::<Answer>(req).await?.users)
+    }
+
     /// `GET /api/v1/sync?after=<seq>&limit=<n>`.
     pub async fn sync(&self, token: &str, after: i64, limit: u32) -> Result<SyncPage> {
         let req = self
@@ -188,6 +207,18 @@ impl Http {
             ]);
         Self::send(req).await
     }
+}
+
+/// The path of one user; ids are decimal numbers, anything else is refused before it can
+/// change the path.
+fn user_path(user_id: &str) -> Result<String> {
+    let id = user_id.trim();
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::InvalidRequest(format!(
+            "{user_id:?} is not a user id"
+        )));
+    }
+    Ok(format!("/api/v1/users/{id}"))
 }
 
 /// Turns an error answer into an [`Error`].
@@ -302,6 +333,39 @@ mod tests {
             .headers()
             .get(AUTHORIZATION)
             .is_some_and(|v| v.is_sensitive()));
+    }
+
+    #[test]
+    fn user_requests_use_safe_paths_and_the_query() {
+        let v = crate::version::client_version("0.1.0");
+        let http = Http::new(
+            Url::parse("http://127.0.0.1:1").expect("url"),
+            &v,
+            std::time::Duration::from_secs(1),
+        )
+        .expect("http");
+        let path = user_path(" 10002 ").expect("id");
+        assert_eq!(path, "/api/v1/users/10002");
+        for bad in ["", "../me", "1/2", "10001?x=1", "abc"] {
+            assert!(
+                matches!(user_path(bad), Err(Error::InvalidRequest(_))),
+                "{bad}"
+            );
+        }
+        let req = http
+            .request(Method::GET, "/api/v1/users", Some("t"))
+            .expect("req")
+            .query(&[("q", "al ice&x")])
+            .build()
+            .expect("build");
+        assert_eq!(req.url().query(), Some("q=al+ice%26x"));
+        let answer: User =
+            serde_json::from_str(r#"{"user_id":"1","username":"a","nickname":"A"}"#).expect("u");
+        assert_eq!(answer.nickname, "A");
+        assert!(matches!(
+            map_error(StatusCode::NOT_FOUND, &err("not_found")),
+            Error::Server { status: 404, code, .. } if code == "not_found"
+        ));
     }
 
     #[test]

@@ -46,7 +46,9 @@ pub use client::Client;
 pub use config::{ClientConfig, Timing, Transport};
 pub use error::{Error, Result};
 pub use events::{ConnectionState, Event};
-pub use model::{Account, Conversation, HistoryCursor, Message, MessageStatus, RegisteredUser};
+pub use model::{
+    Account, Conversation, HistoryCursor, Message, MessageStatus, RegisteredUser, User,
+};
 pub use secrets::SecretBackend;
 pub use store::Store;
 pub use version::CORE_LEVEL;

@@ -213,6 +213,14 @@ pub struct RegisteredUser {
     pub username: String,
 }
 
+/// A user as the server shows it to others (`GET /api/v1/users/{id}`, user search).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub user_id: String,
+    pub username: String,
+    pub nickname: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +272,21 @@ mod tests {
         let g = Message::from_envelope(&group, "5", 9).expect("group");
         assert_eq!((g.conversation_id.as_str(), g.sent_at), ("g9", 9));
         assert!(Message::from_envelope(&Envelope::keepalive("5"), "5", 0).is_none());
+    }
+
+    #[test]
+    fn users_round_trip_as_snake_case_json() {
+        let json = r#"{"user_id":"10001","username":"alice","nickname":"Alice A"}"#;
+        let u: User = serde_json::from_str(json).expect("json");
+        assert_eq!(
+            u,
+            User {
+                user_id: "10001".into(),
+                username: "alice".into(),
+                nickname: "Alice A".into()
+            }
+        );
+        assert_eq!(serde_json::to_string(&u).expect("ser"), json);
     }
 
     #[test]

@@ -229,6 +229,18 @@ async fn serve_http_or_ws(
             "200 OK",
             r#"{"user_id":"10001","token":"tok-1","expires_at":0}"#.to_owned(),
         )
+    } else if target == "/api/v1/users/10002" {
+        (
+            "200 OK",
+            r#"{"user_id":"10002","username":"bob","nickname":"Bob B"}"#.to_owned(),
+        )
+    } else if let Some(q) = target.strip_prefix("/api/v1/users?q=") {
+        let users = if "bob".starts_with(q) {
+            r#"[{"user_id":"10002","username":"bob","nickname":"Bob B"}]"#
+        } else {
+            "[]"
+        };
+        ("200 OK", format!(r#"{{"users":{users}}}"#))
     } else if target.starts_with("/api/v1/logout") {
         ("204 No Content", String::new())
     } else if let Some(q) = target.strip_prefix("/api/v1/sync?") {
@@ -675,5 +687,43 @@ async fn a_seq_gap_triggers_a_sync() {
     let store = c.store().await.expect("store");
     assert_eq!(store.sync_cursor().expect("cursor"), 3);
     assert_eq!(c.history("10002", None, 10).await.expect("h").len(), 3);
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn users_are_looked_up_with_the_session_token() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = client(&fake, dir.path(), Transport::WebSocket);
+    assert!(matches!(c.get_user("10002").await, Err(Error::NotLoggedIn)));
+    assert!(matches!(c.search_users("b").await, Err(Error::NotLoggedIn)));
+    c.login("alice", "pw").await.expect("login");
+    let bob = c.get_user("10002").await.expect("bob");
+    assert_eq!(
+        bob,
+        User {
+            user_id: "10002".into(),
+            username: "bob".into(),
+            nickname: "Bob B".into()
+        }
+    );
+    match c.get_user("10009").await {
+        Err(Error::Server {
+            status: 404, code, ..
+        }) => assert_eq!(code, "not_found"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        c.get_user("../me").await,
+        Err(Error::InvalidRequest(_))
+    ));
+    assert_eq!(c.search_users("bo").await.expect("search"), vec![bob]);
+    assert!(c.search_users("zed").await.expect("search").is_empty());
+    let auth = fake.with(|s| {
+        s.http_headers
+            .last()
+            .and_then(|h| h.iter().find(|(k, _)| k == "authorization").cloned())
+    });
+    assert_eq!(auth.map(|(_, v)| v).as_deref(), Some("Bearer tok-1"));
     c.shutdown().await;
 }
