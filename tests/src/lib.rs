@@ -1,4 +1,5 @@
-//! Harness for the integration tests in `tests/integration/`: starts the real
+//! Harness for the integration tests in `tests/integration/` (and, for its process
+//! management, `crates/server/tests/` and `crates/bench`): starts the real
 //! `hongyan-server` binary on free loopback ports with a temp data dir, builds real SDK
 //! clients against it, and breaks connections on purpose.
 
@@ -8,4 +9,4 @@ pub mod server;
 
 pub use clients::{assert_texts, TestClient, Via};
 pub use proxy::FaultProxy;
-pub use server::TestServer;
+pub use server::{server_bin, ServerBuilder, TestServer};

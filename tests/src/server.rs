@@ -1,6 +1,12 @@
-//! The real `hongyan-server` process under test.
+//! The real `hongyan-server` process, started on loopback for a test or a benchmark.
+//!
+//! One implementation serves the cross-crate integration tests (`tests/integration/`), the
+//! server's own black-box tests (`crates/server/tests/`) and the load generator
+//! (`crates/bench`): spawn the binary on free ports, read its `hongyan-server listening
+//! http=<addr> tcp=<addr>` line, keep draining stdout, and kill, terminate or restart it.
 
 use std::{
+    io,
     net::SocketAddr,
     path::{Path, PathBuf},
     process::{ExitStatus, Stdio},
@@ -16,35 +22,127 @@ use tokio::{
 
 /// How long the server may take to print its "listening" line.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the server may take to exit after SIGTERM.
+const TERM_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How to start a [`TestServer`]; see [`TestServer::builder`].
+#[derive(Debug, Clone)]
+pub struct ServerBuilder {
+    bin: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    args: Vec<String>,
+    quiet: bool,
+    log_default: String,
+}
+
+impl Default for ServerBuilder {
+    fn default() -> Self {
+        Self {
+            bin: None,
+            data_dir: None,
+            args: Vec::new(),
+            quiet: false,
+            log_default: "info".into(),
+        }
+    }
+}
+
+impl ServerBuilder {
+    /// The server binary; default [`server_bin()`].
+    pub fn bin(mut self, bin: impl Into<PathBuf>) -> Self {
+        self.bin = Some(bin.into());
+        self
+    }
+
+    /// The data dir (kept after the server is gone; it need not exist yet); default a fresh
+    /// temp dir removed with the server.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Extra command-line flags, after the address and data-dir flags.
+    pub fn args<S: AsRef<str>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// Discards the server's stderr (its logs) instead of inheriting it.
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
+    }
+
+    /// `RUST_LOG` for the server when the environment sets none; default `info`.
+    pub fn log_default(mut self, filter: impl Into<String>) -> Self {
+        self.log_default = filter.into();
+        self
+    }
+
+    /// Starts the server on free loopback ports.
+    pub async fn try_start(self) -> io::Result<TestServer> {
+        let data = match &self.data_dir {
+            Some(dir) => DataDir::Given(dir.clone()),
+            None => DataDir::Temp(tempfile::tempdir()?),
+        };
+        let (child, http, tcp) = spawn(&self, data.path(), "127.0.0.1:0", "127.0.0.1:0").await?;
+        Ok(TestServer {
+            child: Some(child),
+            data,
+            http,
+            tcp,
+            opts: self,
+        })
+    }
+
+    /// Starts the server on free loopback ports; panics if it does not come up.
+    pub async fn start(self) -> TestServer {
+        self.try_start()
+            .await
+            .unwrap_or_else(|e| panic!("starting hongyan-server: {e}"))
+    }
+}
+
+#[derive(Debug)]
+enum DataDir {
+    Temp(TempDir),
+    Given(PathBuf),
+}
+
+impl DataDir {
+    fn path(&self) -> &Path {
+        match self {
+            DataDir::Temp(tmp) => tmp.path(),
+            DataDir::Given(dir) => dir,
+        }
+    }
+}
 
 /// A running `hongyan-server` with its own data dir. Killed on drop.
+#[derive(Debug)]
 pub struct TestServer {
     child: Option<Child>,
-    data_dir: TempDir,
+    data: DataDir,
     http: SocketAddr,
     tcp: SocketAddr,
-    extra_args: Vec<String>,
+    opts: ServerBuilder,
 }
 
 impl TestServer {
+    /// Options for a server: binary, data dir, flags, logging.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
     /// Starts a server on free ports with a fresh data dir.
     pub async fn start() -> Self {
-        Self::start_with(&[]).await
+        Self::builder().start().await
     }
 
     /// Starts a server with extra command-line flags.
     pub async fn start_with(extra_args: &[&str]) -> Self {
-        let data_dir = tempfile::tempdir().expect("temp data dir");
-        let extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
-        let (child, http, tcp) =
-            spawn(data_dir.path(), "127.0.0.1:0", "127.0.0.1:0", &extra_args).await;
-        Self {
-            child: Some(child),
-            data_dir,
-            http,
-            tcp,
-            extra_args,
-        }
+        Self::builder().args(extra_args).start().await
     }
 
     /// `http://127.0.0.1:<port>`: the HTTP API and the WebSocket gateway.
@@ -66,7 +164,20 @@ impl TestServer {
     }
 
     pub fn data_dir(&self) -> &Path {
-        self.data_dir.path()
+        self.data.path()
+    }
+
+    /// The process id, while the server runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
+    /// Resident set size of the server process in bytes (Linux `/proc`).
+    pub fn rss_bytes(&self) -> io::Result<u64> {
+        let pid = self
+            .pid()
+            .ok_or_else(|| io::Error::other("server is not running"))?;
+        rss_of(pid)
     }
 
     /// Kills the process with SIGKILL (a crash: no chance to clean up).
@@ -85,9 +196,9 @@ impl TestServer {
             .status()
             .expect("run kill");
         assert!(sent.success(), "kill -TERM failed");
-        tokio::time::timeout(Duration::from_secs(20), child.wait())
+        tokio::time::timeout(TERM_TIMEOUT, child.wait())
             .await
-            .expect("server exits within 20 s of SIGTERM")
+            .unwrap_or_else(|_| panic!("server exits within {TERM_TIMEOUT:?} of SIGTERM"))
             .expect("wait for server")
     }
 
@@ -95,12 +206,13 @@ impl TestServer {
     pub async fn restart(&mut self) {
         assert!(self.child.is_none(), "stop the server before restarting it");
         let (child, http, tcp) = spawn(
-            self.data_dir.path(),
+            &self.opts,
+            self.data.path(),
             &self.http.to_string(),
             &self.tcp.to_string(),
-            &self.extra_args,
         )
-        .await;
+        .await
+        .unwrap_or_else(|e| panic!("restarting hongyan-server: {e}"));
         assert_eq!(
             (http, tcp),
             (self.http, self.tcp),
@@ -119,51 +231,77 @@ impl Drop for TestServer {
 }
 
 async fn spawn(
+    opts: &ServerBuilder,
     data_dir: &Path,
     http: &str,
     tcp: &str,
-    extra_args: &[String],
-) -> (Child, SocketAddr, SocketAddr) {
-    let mut cmd = Command::new(server_bin());
+) -> io::Result<(Child, SocketAddr, SocketAddr)> {
+    let bin = opts.bin.clone().unwrap_or_else(server_bin);
+    let mut cmd = Command::new(&bin);
     cmd.args(["--http-addr", http, "--tcp-addr", tcp, "--data-dir"])
         .arg(data_dir)
-        .args(extra_args)
+        .args(&opts.args)
+        .env_remove("HONGYAN_HTTP_ADDR")
+        .env_remove("HONGYAN_TCP_ADDR")
         .env(
             "RUST_LOG",
-            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            std::env::var("RUST_LOG").unwrap_or_else(|_| opts.log_default.clone()),
         )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(if opts.quiet {
+            Stdio::null()
+        } else {
+            Stdio::inherit()
+        })
         .kill_on_drop(true);
-    let mut child = cmd.spawn().expect("spawn hongyan-server");
-    let stdout = child.stdout.take().expect("stdout");
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| io::Error::new(e.kind(), format!("spawning {}: {e}", bin.display())))?;
+    let stdout = child.stdout.take().expect("stdout is piped");
     let mut lines = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(START_TIMEOUT, async {
-        while let Some(line) = lines.next_line().await.expect("read server stdout") {
+        while let Some(line) = lines.next_line().await? {
             if line.starts_with("hongyan-server listening") {
-                return line;
+                return Ok(line);
             }
         }
-        panic!("hongyan-server exited before listening");
+        Err(io::Error::other("hongyan-server exited before listening"))
     })
     .await
-    .expect("hongyan-server did not start in time");
+    .map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("hongyan-server did not start within {START_TIMEOUT:?}"),
+        )
+    })??;
     // Keep draining stdout so the server never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let (http, tcp) = parse_listening(&line);
-    (child, http, tcp)
+    let (http, tcp) = parse_listening(&line)?;
+    Ok((child, http, tcp))
 }
 
 /// Parses `hongyan-server listening http=<addr> tcp=<addr>`.
-fn parse_listening(line: &str) -> (SocketAddr, SocketAddr) {
-    let field = |name: &str| -> SocketAddr {
+fn parse_listening(line: &str) -> io::Result<(SocketAddr, SocketAddr)> {
+    let field = |name: &str| -> io::Result<SocketAddr> {
         line.split_whitespace()
             .find_map(|w| w.strip_prefix(name))
             .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in {line:?}"))
+            .ok_or_else(|| io::Error::other(format!("no {name} in {line:?}")))
     };
-    (field("http="), field("tcp="))
+    Ok((field("http=")?, field("tcp=")?))
+}
+
+/// VmRSS of `pid` in bytes.
+pub fn rss_of(pid: u32) -> io::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| io::Error::other("no VmRSS in /proc status"))?;
+    Ok(kb * 1024)
 }
 
 /// The server binary: `$HONGYAN_SERVER_BIN`, else the one beside this test executable in the
@@ -200,8 +338,16 @@ mod tests {
     #[test]
     fn parses_the_listening_line() {
         let (h, t) =
-            parse_listening("hongyan-server listening http=127.0.0.1:3000 tcp=127.0.0.1:8901");
+            parse_listening("hongyan-server listening http=127.0.0.1:3000 tcp=127.0.0.1:8901")
+                .expect("parses");
         assert_eq!(h.port(), 3000);
         assert_eq!(t.port(), 8901);
+        assert!(parse_listening("hongyan-server listening http=nope").is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reads_own_rss() {
+        assert!(rss_of(std::process::id()).expect("VmRSS") > 0);
     }
 }

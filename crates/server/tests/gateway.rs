@@ -19,7 +19,7 @@ async fn logged_in(s: &TestServer, name: &str, tcp: bool) -> (String, String, Co
 
 #[tokio::test]
 async fn stock_login_frame_works_on_ws_and_tcp() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     let (id, token) = s.account("alice").await;
     for tcp in [false, true] {
         let mut conn = if tcp { s.tcp().await } else { s.ws().await };
@@ -55,7 +55,7 @@ async fn stock_login_frame_works_on_ws_and_tcp() {
 
 #[tokio::test]
 async fn chat_ws_to_tcp_is_acked_forwarded_and_deduplicated() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     let (a, _ta, mut wa) = logged_in(&s, "alice", false).await;
     let (b, tb, mut tcp_b) = logged_in(&s, "bob", true).await;
 
@@ -114,7 +114,7 @@ async fn chat_ws_to_tcp_is_acked_forwarded_and_deduplicated() {
 
 #[tokio::test]
 async fn malformed_and_oversized_frames() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     let (a, _ta, mut ws) = logged_in(&s, "alice", false).await;
     let (b, _tb, mut tcp) = logged_in(&s, "bob", true).await;
 
@@ -165,7 +165,7 @@ async fn malformed_and_oversized_frames() {
 
 #[tokio::test]
 async fn rules_before_and_after_login() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     let (a, token) = s.account("alice").await;
     let (b, _) = s.account("bob").await;
 
@@ -213,7 +213,7 @@ async fn rules_before_and_after_login() {
 
 #[tokio::test]
 async fn duplicate_login_kicks_or_replaces() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     let (a, token) = s.account("alice").await;
     let (b, _tb) = s.account("bob").await;
 
@@ -248,7 +248,7 @@ async fn duplicate_login_kicks_or_replaces() {
 
 #[tokio::test]
 async fn offline_recipient_syncs_in_order() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     let (a, _ta, mut conn) = logged_in(&s, "alice", false).await;
     let (b, tb) = s.account("bob").await;
     for i in 0..7 {

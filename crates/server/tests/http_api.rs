@@ -13,7 +13,7 @@ fn code(body: &Value) -> &str {
 
 #[tokio::test]
 async fn register_login_me_users_logout() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     let (st, body) = s.get("/healthz", None).await;
     assert_eq!((st, body), (200, Value::String("ok".into())));
 
@@ -97,7 +97,7 @@ async fn register_login_me_users_logout() {
 
 #[tokio::test]
 async fn errors_are_always_json() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     for path in ["/api/v1/me", "/api/v1/sync", "/api/v1/users?q=a"] {
         let (st, body) = s.get(path, None).await;
         assert_eq!((st, code(&body)), (401, "unauthorized"), "{path}");

@@ -10,7 +10,7 @@ use hongyan_protocol::{Envelope, LoginInfo, LoginResponse, PacketType};
 async fn sigterm_exits_cleanly_and_restart_keeps_everything() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("fresh").join("data");
-    let mut s = TestServer::start_in(&dir, &[]);
+    let mut s = TestServer::start_in(&dir, &[]).await;
     let (a, _ta) = s.account("alice").await;
     let (b, tb) = s.account("bob").await;
     let mut conn = s.ws().await;
@@ -29,14 +29,14 @@ async fn sigterm_exits_cleanly_and_restart_keeps_everything() {
     for _ in 0..20 {
         assert_eq!(conn.recv().await.expect("ack").packet_type, PacketType::Ack);
     }
-    let status = s.terminate();
+    let status = s.terminate().await;
     assert_eq!(status.code(), Some(0), "{status:?}");
     assert!(
         conn.recv().await.is_none(),
         "connections are closed at shutdown"
     );
 
-    let s2 = TestServer::start_in(&dir, &[]);
+    let s2 = TestServer::start_in(&dir, &[]).await;
     let (msgs, more) = s2.sync(&tb, 0, 500).await;
     assert!(!more);
     assert_eq!(msgs.len(), 20);
@@ -56,7 +56,7 @@ async fn sigterm_exits_cleanly_and_restart_keeps_everything() {
 
 #[tokio::test]
 async fn min_core_level_rejects_old_clients() {
-    let s = TestServer::start_with(&["--min-core-level", "261200"]);
+    let s = TestServer::start_with(&["--min-core-level", "261200"]).await;
     let (a, ta) = s.account("alice").await;
     let mut old = s.ws().await;
     let resp = old.login(&a, &ta, 1).await; // extra says 261124

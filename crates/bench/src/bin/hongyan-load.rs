@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 use hdrhistogram::Histogram;
 use hongyan_bench::{
     conn::{connect, Transport},
-    server::{server_bin, ServerProcess},
+    server::{self, server_bin, TestServer},
 };
 use hongyan_protocol::{kinds, Envelope, PacketType, SERVER_ID};
 use tokio::{sync::Semaphore, task::JoinSet};
@@ -75,14 +75,13 @@ async fn main() -> Result<()> {
             max_messages,
             transport,
         } => {
-            let server = ServerProcess::start(&bin, data.path(), &[]).await?;
+            let server = server::start(&bin, data.path(), &[]).await?;
             let accounts = accounts::create(&server.url(), "chat", clients.max(2) & !1).await?;
             chat(&server, &accounts, seconds, window, max_messages, transport).await
         }
         Cmd::Idle { conns, transport } => {
             let accounts = accounts::seed(data.path(), "idle", conns).await?;
-            let server =
-                ServerProcess::start(&bin, data.path(), &["--read-timeout-secs", "120"]).await?;
+            let server = server::start(&bin, data.path(), &["--read-timeout-secs", "120"]).await?;
             idle(&server, &accounts, transport).await
         }
     }
@@ -168,7 +167,7 @@ mod accounts {
 }
 
 async fn chat(
-    server: &ServerProcess,
+    server: &TestServer,
     accounts: &[accounts::Account],
     seconds: u64,
     window: usize,
@@ -182,8 +181,9 @@ async fn chat(
     let budget = Arc::new(AtomicU64::new(max_messages));
     let sent = Arc::new(AtomicU64::new(0));
     let mut conns = Vec::with_capacity(n);
+    let (http, tcp) = (server.http_addr(), server.tcp_addr());
     for acc in accounts {
-        conns.push(connect(transport, server.http, server.tcp, &acc.user_id, &acc.token).await?);
+        conns.push(connect(transport, http, tcp, &acc.user_id, &acc.token).await?);
     }
     println!("{n} clients logged in over {transport:?}; warm-up {warmup:?}, measuring {seconds} s");
 
@@ -301,7 +301,7 @@ async fn chat(
 }
 
 async fn idle(
-    server: &ServerProcess,
+    server: &TestServer,
     accounts: &[accounts::Account],
     transport: Transport,
 ) -> Result<()> {
@@ -313,7 +313,7 @@ async fn idle(
     let gate = Arc::new(Semaphore::new(64));
     for acc in accounts {
         let (uid, token, gate) = (acc.user_id.clone(), acc.token.clone(), gate.clone());
-        let (http, tcp) = (server.http, server.tcp);
+        let (http, tcp) = (server.http_addr(), server.tcp_addr());
         set.spawn(async move {
             let _p = gate.acquire_owned().await?;
             let conn = connect(transport, http, tcp, &uid, &token).await?;

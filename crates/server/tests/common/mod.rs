@@ -1,18 +1,13 @@
-//! Helpers for the integration tests: start the real binary, speak the raw protocol.
+//! Helpers for the integration tests: start the real binary (through `hongyan-tests`),
+//! speak the raw protocol.
 #![allow(dead_code)]
 
-use std::{
-    io::{BufRead, BufReader},
-    net::SocketAddr,
-    path::{Path, PathBuf},
-    process::{Child, Command, ExitStatus, Stdio},
-    sync::mpsc,
-    time::Duration,
-};
+use std::{net::SocketAddr, path::Path, process::ExitStatus, time::Duration};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
 use hongyan_protocol::{Envelope, FrameCodec, LoginInfo, PacketType};
+use hongyan_tests::ServerBuilder;
 use serde_json::{json, Value};
 use tokio::{io::AsyncWriteExt, net::TcpStream};
 use tokio_tungstenite::{tungstenite::Message, MaybeTlsStream, WebSocketStream};
@@ -22,79 +17,44 @@ use tokio_util::codec::Framed;
 pub const WAIT: Duration = Duration::from_secs(5);
 pub const PASSWORD: &str = "password123";
 
-/// A running `hongyan-server` process on free ports with its own data dir.
+/// A running `hongyan-server` (the process itself is `hongyan_tests::TestServer`) with an
+/// HTTP client and raw-protocol helpers.
 pub struct TestServer {
-    child: Option<Child>,
+    process: hongyan_tests::TestServer,
     pub http: SocketAddr,
     pub tcp: SocketAddr,
-    pub data_dir: PathBuf,
-    _tmp: Option<tempfile::TempDir>,
     http_client: reqwest::Client,
 }
 
 impl TestServer {
-    pub fn start() -> Self {
-        Self::start_with(&[])
+    pub async fn start() -> Self {
+        Self::start_with(&[]).await
     }
 
-    pub fn start_with(extra: &[&str]) -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path().join("data");
-        let mut s = Self::start_in(&dir, extra);
-        s._tmp = Some(tmp);
-        s
+    pub async fn start_with(extra: &[&str]) -> Self {
+        Self::launch(builder().args(extra)).await
     }
 
     /// Starts on `data_dir` (which outlives the server: restart tests reuse it).
-    pub fn start_in(data_dir: &Path, extra: &[&str]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hongyan-server"));
-        cmd.args([
-            "--http-addr",
-            "127.0.0.1:0",
-            "--tcp-addr",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .args(extra)
-        .env_remove("HONGYAN_HTTP_ADDR")
-        .env_remove("HONGYAN_TCP_ADDR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(if std::env::var_os("HONGYAN_TEST_LOG").is_some() {
-            Stdio::inherit()
-        } else {
-            Stdio::null()
-        });
-        let mut child = cmd.spawn().expect("spawn hongyan-server");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = tx.send(line);
-            }
-            // Keep draining so the server never blocks on a full pipe.
-            for _ in lines {}
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("server printed its listening line");
-        let rest = line
-            .strip_prefix("hongyan-server listening http=")
-            .unwrap_or_else(|| panic!("unexpected first line: {line}"));
-        let (http, tcp) = rest.split_once(" tcp=").expect("tcp= part");
+    pub async fn start_in(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::launch(builder().data_dir(data_dir).args(extra)).await
+    }
+
+    async fn launch(builder: ServerBuilder) -> Self {
+        let process = builder.start().await;
         Self {
-            child: Some(child),
-            http: http.parse().expect("http addr"),
-            tcp: tcp.parse().expect("tcp addr"),
-            data_dir: data_dir.to_owned(),
-            _tmp: None,
+            http: process.http_addr(),
+            tcp: process.tcp_addr(),
+            process,
             http_client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))
                 .build()
                 .expect("client"),
         }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.process.data_dir()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -106,21 +66,8 @@ impl TestServer {
     }
 
     /// Sends SIGTERM and waits for the exit status.
-    pub fn terminate(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("running");
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        for _ in 0..200 {
-            if let Some(st) = child.try_wait().expect("wait") {
-                return st;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        panic!("server did not exit within 10 s of SIGTERM");
+    pub async fn terminate(&mut self) -> ExitStatus {
+        self.process.terminate().await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
@@ -208,13 +155,11 @@ impl TestServer {
     }
 }
 
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+/// This crate's own binary; server logs only with `HONGYAN_TEST_LOG` set.
+fn builder() -> ServerBuilder {
+    hongyan_tests::TestServer::builder()
+        .bin(env!("CARGO_BIN_EXE_hongyan-server"))
+        .quiet(std::env::var_os("HONGYAN_TEST_LOG").is_none())
 }
 
 async fn status_json(resp: reqwest::Response) -> (u16, Value) {
