@@ -1,0 +1,131 @@
+import { useCallback, useEffect, useState } from "react";
+import {
+  appInfo,
+  getSettings,
+  logout,
+  on,
+  resumeSession,
+  setSettings,
+  type Account,
+  type AppInfo,
+  type Settings,
+} from "./ipc";
+import { I18nProvider, translate } from "./i18n";
+import { clearUserCache } from "./lib/users";
+import { MainWindow } from "./components/MainWindow";
+import { SignIn } from "./components/SignIn";
+
+const DEFAULT_SETTINGS: Settings = {
+  server_url: "http://localhost:8080",
+  notifications: true,
+  theme: "system",
+  language: navigator.language?.toLowerCase().startsWith("zh") ? "zh-CN" : "en",
+};
+
+function applyTheme(theme: Settings["theme"]) {
+  const root = document.documentElement;
+  if (theme === "system") root.removeAttribute("data-theme");
+  else root.setAttribute("data-theme", theme);
+}
+
+export function App() {
+  const [settings, setLocalSettings] = useState<Settings | null>(null);
+  const [info, setInfo] = useState<AppInfo | null>(null);
+  const [account, setAccount] = useState<Account | null>(null);
+  const [booted, setBooted] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    appInfo()
+      .then((i) => live && setInfo(i))
+      .catch(() => {});
+    getSettings()
+      .catch(() => DEFAULT_SETTINGS)
+      .then((s) => {
+        if (!live) return;
+        setLocalSettings(s);
+        return resumeSession()
+          .then((a) => live && setAccount(a))
+          .catch(() => {});
+      })
+      .finally(() => live && setBooted(true));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const lang = settings?.language ?? DEFAULT_SETTINGS.language;
+
+  useEffect(() => {
+    applyTheme(settings?.theme ?? "system");
+    document.documentElement.lang = lang;
+  }, [settings?.theme, lang]);
+
+  const signOut = useCallback((message: string | null) => {
+    clearUserCache();
+    setAccount(null);
+    setNotice(message);
+  }, []);
+
+  // Session-ending events return to the sign-in screen with a clear message.
+  useEffect(() => {
+    const offs = [
+      on("kicked-out", ({ code }) => signOut(translate(lang, code === 2 ? "notice.kickedAdmin" : "notice.kicked"))),
+      on("auth-expired", () => signOut(translate(lang, "notice.authExpired"))),
+      on("login-rejected", ({ code, message }) =>
+        signOut(
+          code === 1027
+            ? translate(lang, "notice.updateRequired")
+            : translate(lang, "notice.loginRejected", { message }),
+        ),
+      ),
+    ];
+    return () => offs.forEach((f) => f());
+  }, [lang, signOut]);
+
+  const changeSettings = useCallback(async (s: Settings) => {
+    setLocalSettings(s); // apply at once; the backend answer is the truth
+    try {
+      setLocalSettings(await setSettings(s));
+    } catch {
+      /* keep the local choice for this run */
+    }
+  }, []);
+
+  if (!booted || !settings) {
+    return (
+      <I18nProvider lang={lang}>
+        <div className="boot" aria-busy="true" />
+      </I18nProvider>
+    );
+  }
+
+  return (
+    <I18nProvider lang={lang}>
+      {account ? (
+        <MainWindow
+          account={account}
+          settings={settings}
+          info={info}
+          onSettingsChange={changeSettings}
+          onLogout={() => {
+            logout()
+              .catch(() => {})
+              .finally(() => signOut(null));
+          }}
+        />
+      ) : (
+        <SignIn
+          settings={settings}
+          notice={notice}
+          onServerChange={(server_url) => changeSettings({ ...settings, server_url })}
+          onSignedIn={(a) => {
+            setNotice(null);
+            setAccount(a);
+          }}
+        />
+      )}
+    </I18nProvider>
+  );
+}

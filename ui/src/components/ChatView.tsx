@@ -1,0 +1,266 @@
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import {
+  loadHistory,
+  on,
+  retryMessage,
+  sendText,
+  type IpcError,
+  type Message,
+  type MessageStatus,
+} from "../ipc";
+import { useI18n } from "../i18n";
+import { dayLabel, sameDay } from "../lib/format";
+import { useDisplayName } from "../lib/users";
+import { Avatar } from "./Avatar";
+import { Composer } from "./Composer";
+import { MessageBubble } from "./MessageBubble";
+
+export const PAGE = 50;
+const LOAD_MARGIN = 400; // px from the top that starts loading the next older page
+const BOTTOM_SLACK = 80;
+
+/** Inserts `m` keeping (sent_at, id) order; replaces a message with the same id. */
+export function upsertMessage(list: Message[], m: Message): Message[] {
+  const at = list.findIndex((x) => x.id === m.id);
+  if (at >= 0) {
+    const next = list.slice();
+    next[at] = m;
+    return next;
+  }
+  let i = list.length;
+  while (i > 0) {
+    const p = list[i - 1];
+    if (p.sent_at < m.sent_at || (p.sent_at === m.sent_at && p.id < m.id)) break;
+    i--;
+  }
+  return [...list.slice(0, i), m, ...list.slice(i)];
+}
+
+interface Props {
+  conversationId: string;
+  /** Called when a message of this conversation arrives while it is open. */
+  onIncoming?: (m: Message) => void;
+}
+
+export function ChatView({ conversationId, onIncoming }: Props) {
+  const { t, lang, errorText } = useI18n();
+  const name = useDisplayName(conversationId);
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [hasMore, setHasMore] = useState(true);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const loadingRef = useRef(false);
+  const atBottom = useRef(true);
+  const anchor = useRef<{ prevTotal: number } | null>(null);
+  const stickToBottom = useRef(false);
+  const earlyStatus = useRef(new Map<string, MessageStatus>());
+  const convRef = useRef(conversationId);
+  const onIncomingRef = useRef(onIncoming);
+  useLayoutEffect(() => {
+    onIncomingRef.current = onIncoming;
+  });
+
+  // No React Compiler in this app; the virtualizer instance is read fresh every render.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count: messages.length + 1, // row 0: "loading older" / "beginning of the conversation"
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (i) => (i === 0 ? 48 : 52),
+    getItemKey: (i) => (i === 0 ? "__top" : messages[i - 1].id),
+    overscan: 12,
+    paddingEnd: 8,
+  });
+
+  const withEarlyStatus = (m: Message): Message => {
+    const s = earlyStatus.current.get(m.id);
+    if (!s) return m;
+    earlyStatus.current.delete(m.id);
+    return { ...m, status: s };
+  };
+
+  // First page (the parent keys this view by conversation id, so state starts fresh).
+  useEffect(() => {
+    convRef.current = conversationId;
+    let live = true;
+    loadingRef.current = true;
+    loadHistory(conversationId, PAGE)
+      .then((page) => {
+        if (!live) return;
+        stickToBottom.current = true;
+        setMessages(page.slice().reverse());
+        setHasMore(page.length === PAGE);
+      })
+      .catch((e: IpcError) => live && setError(errorText(e)))
+      .finally(() => {
+        if (!live) return;
+        loadingRef.current = false;
+        setLoading(false);
+      });
+    return () => {
+      live = false;
+    };
+  }, [conversationId, errorText]);
+
+  const loadOlder = useCallback(() => {
+    if (loadingRef.current || !hasMore || messages.length === 0) return;
+    loadingRef.current = true;
+    setLoading(true);
+    const oldest = messages[0];
+    const cid = conversationId;
+    loadHistory(cid, PAGE, { sent_at: oldest.sent_at, id: oldest.id })
+      .then((page) => {
+        if (convRef.current !== cid) return;
+        anchor.current = { prevTotal: virtualizer.getTotalSize() };
+        setMessages((cur) => {
+          const known = new Set(cur.map((m) => m.id));
+          return [...page.filter((m) => !known.has(m.id)).reverse(), ...cur];
+        });
+        setHasMore(page.length === PAGE);
+      })
+      .catch((e: IpcError) => setError(errorText(e)))
+      .finally(() => {
+        if (convRef.current !== cid) return;
+        loadingRef.current = false;
+        setLoading(false);
+      });
+  }, [conversationId, errorText, hasMore, messages, virtualizer]);
+
+  // Keep the view still when older messages are prepended; follow new ones at the bottom.
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    if (anchor.current) {
+      const delta = virtualizer.getTotalSize() - anchor.current.prevTotal;
+      anchor.current = null;
+      if (delta !== 0) el.scrollTop += delta;
+    } else if (stickToBottom.current && messages.length > 0) {
+      stickToBottom.current = false;
+      virtualizer.scrollToIndex(messages.length, { align: "end" });
+    }
+  }, [messages, virtualizer]);
+
+  // A short first page that does not fill the view: fetch more right away.
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (el && !loading && hasMore && messages.length > 0 && el.scrollHeight <= el.clientHeight + LOAD_MARGIN) {
+      loadOlder();
+    }
+  }, [loading, hasMore, messages.length, loadOlder]);
+
+  // Live updates for this conversation.
+  useEffect(() => {
+    const offReceived = on("message-received", (m) => {
+      if (m.conversation_id !== convRef.current) return;
+      if (atBottom.current) stickToBottom.current = true;
+      setMessages((cur) => upsertMessage(cur, m));
+      onIncomingRef.current?.(m);
+    });
+    const offStatus = on("message-status", ({ id, status }) => {
+      setMessages((cur) => {
+        const i = cur.findIndex((m) => m.id === id);
+        if (i < 0) {
+          earlyStatus.current.set(id, status);
+          return cur;
+        }
+        const next = cur.slice();
+        next[i] = { ...cur[i], status };
+        return next;
+      });
+    });
+    return () => {
+      offReceived();
+      offStatus();
+    };
+  }, []);
+
+  const onScroll = () => {
+    const el = scrollRef.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK;
+    if (el.scrollTop < LOAD_MARGIN) loadOlder();
+  };
+
+  const send = async (text: string) => {
+    setError(null);
+    try {
+      const m = await sendText(conversationId, text);
+      if (convRef.current !== conversationId) return;
+      stickToBottom.current = true;
+      setMessages((cur) => upsertMessage(cur, withEarlyStatus(m)));
+    } catch (e) {
+      setError(errorText(e as IpcError));
+    }
+  };
+
+  const retry = useCallback(
+    async (id: string) => {
+      setError(null);
+      try {
+        const m = await retryMessage(id);
+        setMessages((cur) => upsertMessage(cur, m));
+      } catch (e) {
+        setError(errorText(e as IpcError));
+      }
+    },
+    [errorText],
+  );
+
+  const items = virtualizer.getVirtualItems();
+
+  return (
+    <section className="chat" aria-label={name}>
+      <header className="chat-header">
+        <Avatar id={conversationId} name={name} size={40} />
+        <div className="chat-title">
+          <div className="chat-name" data-testid="chat-name">
+            {name}
+          </div>
+          <div className="chat-sub">{name !== conversationId ? `ID ${conversationId}` : ""}</div>
+        </div>
+      </header>
+      <div className="messages" ref={scrollRef} onScroll={onScroll} data-testid="messages">
+        <div className="messages-inner" style={{ height: virtualizer.getTotalSize() }}>
+          {items.map((row) => {
+            if (row.index === 0) {
+              return (
+                <div
+                  key={row.key}
+                  data-index={0}
+                  ref={virtualizer.measureElement}
+                  className="vrow history-top"
+                  style={{ transform: `translateY(${row.start}px)` }}
+                >
+                  {hasMore ? (loading ? t("chat.loadingOlder") : "") : t("chat.start")}
+                </div>
+              );
+            }
+            const j = row.index - 1;
+            const m = messages[j];
+            const prev = j > 0 ? messages[j - 1] : null;
+            const newDay = !prev || !sameDay(prev.sent_at, m.sent_at);
+            const first = newDay || prev.from !== m.from;
+            return (
+              <div
+                key={row.key}
+                data-index={row.index}
+                ref={virtualizer.measureElement}
+                className="vrow"
+                style={{ transform: `translateY(${row.start}px)` }}
+              >
+                {newDay && (
+                  <div className="day-sep">
+                    <span>{dayLabel(m.sent_at, lang, t)}</span>
+                  </div>
+                )}
+                <MessageBubble message={m} first={first} onRetry={retry} />
+              </div>
+            );
+          })}
+        </div>
+      </div>
+      <Composer onSend={send} error={error} />
+    </section>
+  );
+}

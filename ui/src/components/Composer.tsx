@@ -1,0 +1,107 @@
+import { useCallback, useLayoutEffect, useRef, useState } from "react";
+import { useI18n } from "../i18n";
+import { EmojiPicker } from "./EmojiPicker";
+import { SendIcon, SmileIcon } from "./icons";
+
+interface Props {
+  /** Sends the text; resolves when the command returned (the message is stored). */
+  onSend: (text: string) => Promise<void> | void;
+  disabled?: boolean;
+  error?: string | null;
+}
+
+const MAX_HEIGHT = 160;
+
+export function Composer({ onSend, disabled, error }: Props) {
+  const { t } = useI18n();
+  const [text, setText] = useState("");
+  const [picker, setPicker] = useState(false);
+  const area = useRef<HTMLTextAreaElement>(null);
+
+  // Grow with the text up to MAX_HEIGHT, then scroll.
+  useLayoutEffect(() => {
+    const el = area.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT)}px`;
+  }, [text]);
+
+  const send = () => {
+    if (disabled || text.trim() === "") return;
+    const value = text;
+    setText("");
+    void onSend(value);
+    area.current?.focus();
+  };
+
+  const insert = useCallback((s: string) => {
+    const el = area.current;
+    setText((cur) => {
+      if (!el) return cur + s;
+      const start = el.selectionStart ?? cur.length;
+      const end = el.selectionEnd ?? cur.length;
+      const next = cur.slice(0, start) + s + cur.slice(end);
+      requestAnimationFrame(() => {
+        el.focus();
+        el.setSelectionRange(start + s.length, start + s.length);
+      });
+      return next;
+    });
+  }, []);
+
+  const closePicker = useCallback(() => setPicker(false), []);
+
+  return (
+    <div className="composer-wrap">
+      {error && (
+        <div className="composer-error" role="alert">
+          {error}
+        </div>
+      )}
+      {picker && <EmojiPicker onPick={insert} onClose={closePicker} />}
+      <form
+        className="composer"
+        onSubmit={(e) => {
+          e.preventDefault();
+          send();
+        }}
+      >
+        <button
+          type="button"
+          className={`icon-btn${picker ? " active" : ""}`}
+          data-emoji-toggle
+          aria-label={t("composer.emoji")}
+          title={t("composer.emoji")}
+          aria-expanded={picker}
+          onClick={() => setPicker((p) => !p)}
+        >
+          <SmileIcon />
+        </button>
+        <textarea
+          ref={area}
+          rows={1}
+          value={text}
+          placeholder={t("composer.placeholder")}
+          aria-label={t("composer.placeholder")}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={(e) => {
+            // Enter sends, Shift+Enter is a new line; never send while an IME is composing.
+            if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing && e.keyCode !== 229) {
+              e.preventDefault();
+              send();
+            }
+          }}
+        />
+        <button
+          type="submit"
+          className="send-btn"
+          aria-label={t("composer.send")}
+          title={t("composer.send")}
+          disabled={disabled || text.trim() === ""}
+        >
+          <SendIcon />
+        </button>
+      </form>
+    </div>
+  );
+}

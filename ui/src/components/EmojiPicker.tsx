@@ -1,0 +1,120 @@
+import { useEffect, useMemo, useRef, useState } from "react";
+import { useI18n, type StringKey } from "../i18n";
+import { byGroup, GROUPS, loadRecent, pushRecent, searchEmoji, EMOJI } from "../lib/emoji";
+import { ClockIcon, SearchIcon } from "./icons";
+
+type Tab = "recent" | number;
+
+const TAB_ICON: Record<number, string> = { 0: "😀", 1: "👋", 3: "🐻", 4: "🍔", 5: "✈️", 6: "⚽", 7: "💡", 8: "❤️", 9: "🏁" };
+
+const labelOf = new Map(EMOJI.map((e) => [e.unicode, e.label]));
+
+export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onClose: () => void }) {
+  const { t } = useI18n();
+  const [query, setQuery] = useState("");
+  const [recent, setRecent] = useState<string[]>(() => loadRecent());
+  const [tab, setTab] = useState<Tab>(() => (loadRecent().length > 0 ? "recent" : 0));
+  const root = useRef<HTMLDivElement>(null);
+  const search = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    search.current?.focus();
+    const onDown = (e: MouseEvent) => {
+      const target = e.target as HTMLElement;
+      if (root.current && !root.current.contains(target) && !target.closest("[data-emoji-toggle]")) onClose();
+    };
+    document.addEventListener("mousedown", onDown);
+    return () => document.removeEventListener("mousedown", onDown);
+  }, [onClose]);
+
+  const items = useMemo(() => {
+    if (query.trim()) return searchEmoji(query).map((e) => ({ unicode: e.unicode, label: e.label }));
+    if (tab === "recent") return recent.map((u) => ({ unicode: u, label: labelOf.get(u) ?? u }));
+    return byGroup(tab).map((e) => ({ unicode: e.unicode, label: e.label }));
+  }, [query, tab, recent]);
+
+  const pick = (u: string) => {
+    setRecent(pushRecent(u));
+    onPick(u);
+  };
+
+  const title = query.trim()
+    ? null
+    : tab === "recent"
+      ? t("emoji.recent")
+      : t(`emoji.group.${tab}` as StringKey);
+
+  return (
+    <div
+      className="emoji-picker"
+      ref={root}
+      role="dialog"
+      aria-label={t("composer.emoji")}
+      data-testid="emoji-picker"
+      onKeyDown={(e) => {
+        if (e.key === "Escape") onClose();
+      }}
+    >
+      <div className="emoji-search">
+        <SearchIcon width={16} height={16} />
+        <input
+          ref={search}
+          type="search"
+          value={query}
+          placeholder={t("emoji.search")}
+          aria-label={t("emoji.search")}
+          onChange={(e) => setQuery(e.target.value)}
+        />
+      </div>
+      <div className="emoji-tabs" role="tablist">
+        <button
+          type="button"
+          role="tab"
+          aria-selected={tab === "recent" && !query}
+          className={`emoji-tab${tab === "recent" && !query ? " active" : ""}`}
+          title={t("emoji.recent")}
+          aria-label={t("emoji.recent")}
+          onClick={() => {
+            setQuery("");
+            setTab("recent");
+          }}
+        >
+          <ClockIcon width={18} height={18} />
+        </button>
+        {GROUPS.map((g) => (
+          <button
+            key={g}
+            type="button"
+            role="tab"
+            aria-selected={tab === g && !query}
+            className={`emoji-tab${tab === g && !query ? " active" : ""}`}
+            title={t(`emoji.group.${g}` as StringKey)}
+            aria-label={t(`emoji.group.${g}` as StringKey)}
+            onClick={() => {
+              setQuery("");
+              setTab(g);
+            }}
+          >
+            {TAB_ICON[g]}
+          </button>
+        ))}
+      </div>
+      {title && <div className="emoji-section-title">{title}</div>}
+      <div className="emoji-grid" data-testid="emoji-grid">
+        {items.length === 0 && <div className="emoji-none">{t("emoji.none")}</div>}
+        {items.map((e) => (
+          <button
+            key={e.unicode}
+            type="button"
+            className="emoji-btn"
+            title={e.label}
+            aria-label={e.label}
+            onClick={() => pick(e.unicode)}
+          >
+            {e.unicode}
+          </button>
+        ))}
+      </div>
+    </div>
+  );
+}

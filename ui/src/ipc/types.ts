@@ -1,0 +1,106 @@
+// The IPC contract (docs/IPC.md): the SDK's serde types as they serialize.
+
+export type MessageStatus =
+  | { kind: "sending" }
+  | { kind: "sent" }
+  | { kind: "delivered" }
+  | { kind: "read" }
+  | { kind: "received" }
+  | { kind: "failed"; code: number; reason: string };
+
+export interface Message {
+  id: string;
+  conversation_id: string;
+  from: string;
+  to: string;
+  typeu: number;
+  content: string;
+  sent_at: number;
+  seq: number | null;
+  status: MessageStatus;
+  outgoing: boolean;
+}
+
+export interface HistoryCursor {
+  sent_at: number;
+  id: string;
+}
+
+export interface Conversation {
+  id: string;
+  last_message_id: string | null;
+  last_text: string | null;
+  last_at: number;
+  unread: number;
+}
+
+export interface Account {
+  user_id: string;
+  username: string;
+  server: string;
+}
+
+export interface User {
+  user_id: string;
+  username: string;
+  nickname: string;
+}
+
+export type ConnectionState =
+  | { state: "connecting" }
+  | { state: "connected" }
+  | { state: "reconnecting"; attempt: number; in_ms: number }
+  | { state: "offline" };
+
+export type Theme = "system" | "light" | "dark";
+export type Language = "en" | "zh-CN";
+
+export interface Settings {
+  server_url: string;
+  notifications: boolean;
+  theme: Theme;
+  language: Language;
+}
+
+export interface AppInfo {
+  app_version: string;
+  core_level: number;
+  platform: string;
+}
+
+export type IpcErrorKind =
+  | "invalid_credentials"
+  | "username_taken"
+  | "invalid_request"
+  | "unauthorized"
+  | "token_expired"
+  | "account_disabled"
+  | "client_too_old"
+  | "network"
+  | "timeout"
+  | "server"
+  | "not_logged_in"
+  | "message_too_large"
+  | "not_found"
+  | "internal";
+
+/** Every command's error value. */
+export interface IpcError {
+  kind: IpcErrorKind | string;
+  message: string;
+}
+
+/** Event name → payload. */
+export interface EventMap {
+  "message-received": Message;
+  "message-status": { id: string; status: MessageStatus };
+  "conversation-updated": Conversation;
+  "connection-state": ConnectionState;
+  "kicked-out": { code: number; reason: string };
+  "auth-expired": null;
+  "login-rejected": { code: number; message: string };
+  "unread-total": { total: number };
+  "open-conversation": { conversation_id: string };
+}
+
+export type EventName = keyof EventMap;
