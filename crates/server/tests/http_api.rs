@@ -159,3 +159,45 @@ async fn errors_are_always_json() {
     let body: Value = resp.json().await.expect("json error body");
     assert_eq!(code(&body), "method_not_allowed");
 }
+
+#[tokio::test]
+async fn one_user_by_id() {
+    let s = TestServer::start().await;
+    let (st, body) = s
+        .post(
+            "/api/v1/register",
+            json!({"username": "carol", "password": PASSWORD, "nickname": "Carol 鸿"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{body}");
+    let carol = body["user_id"].as_str().expect("id").to_owned();
+    s.register("dave").await;
+    let (st, body) = s
+        .post(
+            "/api/v1/login",
+            json!({"username": "dave", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(st, 200, "{body}");
+    let token = body["token"].as_str().expect("token").to_owned();
+
+    let path = format!("/api/v1/users/{carol}");
+    let (st, user) = s.get(&path, Some(&token)).await;
+    assert_eq!(st, 200, "{user}");
+    assert_eq!(
+        user,
+        json!({"user_id": carol, "username": "carol", "nickname": "Carol 鸿"})
+    );
+    for missing in [
+        "/api/v1/users/99999",
+        "/api/v1/users/abc",
+        "/api/v1/users/-1",
+    ] {
+        let (st, body) = s.get(missing, Some(&token)).await;
+        assert_eq!((st, code(&body)), (404, "not_found"), "{missing}");
+    }
+    let (st, body) = s.get(&path, None).await;
+    assert_eq!((st, code(&body)), (401, "unauthorized"));
+    let (st, body) = s.get(&path, Some("not-a-token")).await;
+    assert_eq!((st, code(&body)), (401, "unauthorized"));
+}

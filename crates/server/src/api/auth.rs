@@ -1,4 +1,5 @@
-//! Accounts over HTTP: register, login, logout, me, user search; the bearer extractor.
+//! Accounts over HTTP: register, login, logout, me, user lookup and search; the bearer
+//! extractor.
 
 use std::sync::Arc;
 
@@ -225,6 +226,18 @@ pub async fn me(
         .user_by_id(auth.user_id)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
+    Ok(Json(user.into()))
+}
+
+/// `GET /api/v1/users/{id}`: one user's public profile (any signed-in caller).
+pub async fn user(
+    State(state): State<Arc<AppState>>,
+    _auth: AuthUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<UserView>, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user");
+    let id: i64 = id.trim().parse().map_err(|_| not_found())?;
+    let user = state.store.user_by_id(id).await?.ok_or_else(not_found)?;
     Ok(Json(user.into()))
 }
 

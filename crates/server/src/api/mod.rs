@@ -40,6 +40,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/logout", post(auth::logout))
         .route("/api/v1/me", get(auth::me))
         .route("/api/v1/users", get(auth::users))
+        .route("/api/v1/users/{id}", get(auth::user))
         .route("/api/v1/sync", get(sync::sync))
         .route("/websocket", get(crate::gateway::ws::upgrade))
         .fallback(|| async {
