@@ -52,8 +52,6 @@ export function ChatView({ conversationId, onIncoming }: Props) {
   const [error, setError] = useState<string | null>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
   const loadingRef = useRef(false);
-  const atBottom = useRef(true);
-  const anchor = useRef<{ prevTotal: number } | null>(null);
   const stickToBottom = useRef(false);
   const earlyStatus = useRef(new Map<string, MessageStatus>());
   const convRef = useRef(conversationId);
@@ -71,6 +69,11 @@ export function ChatView({ conversationId, onIncoming }: Props) {
     getItemKey: (i) => (i === 0 ? "__top" : messages[i - 1].id),
     overscan: 12,
     paddingEnd: 8,
+    // Chat semantics: when older pages are prepended the visible message stays put, and new
+    // messages at the end are followed while the view is at the bottom.
+    anchorTo: "end",
+    followOnAppend: true,
+    scrollEndThreshold: BOTTOM_SLACK,
   });
 
   const withEarlyStatus = (m: Message): Message => {
@@ -112,7 +115,6 @@ export function ChatView({ conversationId, onIncoming }: Props) {
     loadHistory(cid, PAGE, { sent_at: oldest.sent_at, id: oldest.id })
       .then((page) => {
         if (convRef.current !== cid) return;
-        anchor.current = { prevTotal: virtualizer.getTotalSize() };
         setMessages((cur) => {
           const known = new Set(cur.map((m) => m.id));
           return [...page.filter((m) => !known.has(m.id)).reverse(), ...cur];
@@ -125,19 +127,14 @@ export function ChatView({ conversationId, onIncoming }: Props) {
         loadingRef.current = false;
         setLoading(false);
       });
-  }, [conversationId, errorText, hasMore, messages, virtualizer]);
+  }, [conversationId, errorText, hasMore, messages]);
 
-  // Keep the view still when older messages are prepended; follow new ones at the bottom.
+  // The first page and own messages jump to the newest message (the virtualizer itself keeps
+  // the view still on prepends and follows appends while at the bottom).
   useLayoutEffect(() => {
-    const el = scrollRef.current;
-    if (!el) return;
-    if (anchor.current) {
-      const delta = virtualizer.getTotalSize() - anchor.current.prevTotal;
-      anchor.current = null;
-      if (delta !== 0) el.scrollTop += delta;
-    } else if (stickToBottom.current && messages.length > 0) {
+    if (stickToBottom.current && messages.length > 0) {
       stickToBottom.current = false;
-      virtualizer.scrollToIndex(messages.length, { align: "end" });
+      virtualizer.scrollToEnd();
     }
   }, [messages, virtualizer]);
 
@@ -153,7 +150,6 @@ export function ChatView({ conversationId, onIncoming }: Props) {
   useEffect(() => {
     const offReceived = on("message-received", (m) => {
       if (m.conversation_id !== convRef.current) return;
-      if (atBottom.current) stickToBottom.current = true;
       setMessages((cur) => upsertMessage(cur, m));
       onIncomingRef.current?.(m);
     });
@@ -178,7 +174,6 @@ export function ChatView({ conversationId, onIncoming }: Props) {
   const onScroll = () => {
     const el = scrollRef.current;
     if (!el) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK;
     if (el.scrollTop < LOAD_MARGIN) loadOlder();
   };
 

@@ -79,6 +79,7 @@ export function Composer({ onSend, disabled, error }: Props) {
         </button>
         <textarea
           ref={area}
+          data-testid="composer-input"
           rows={1}
           value={text}
           placeholder={t("composer.placeholder")}
@@ -95,6 +96,7 @@ export function Composer({ onSend, disabled, error }: Props) {
         <button
           type="submit"
           className="send-btn"
+          data-testid="send-button"
           aria-label={t("composer.send")}
           title={t("composer.send")}
           disabled={disabled || text.trim() === ""}

@@ -23,8 +23,15 @@ export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => vo
       const target = e.target as HTMLElement;
       if (root.current && !root.current.contains(target) && !target.closest("[data-emoji-toggle]")) onClose();
     };
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") onClose();
+    };
     document.addEventListener("mousedown", onDown);
-    return () => document.removeEventListener("mousedown", onDown);
+    document.addEventListener("keydown", onKey);
+    return () => {
+      document.removeEventListener("mousedown", onDown);
+      document.removeEventListener("keydown", onKey);
+    };
   }, [onClose]);
 
   const items = useMemo(() => {
@@ -51,9 +58,6 @@ export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => vo
       role="dialog"
       aria-label={t("composer.emoji")}
       data-testid="emoji-picker"
-      onKeyDown={(e) => {
-        if (e.key === "Escape") onClose();
-      }}
     >
       <div className="emoji-search">
         <SearchIcon width={16} height={16} />

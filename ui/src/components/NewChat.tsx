@@ -38,6 +38,7 @@ export function NewChat({ onOpen, onClose }: { onOpen: (userId: string) => void;
     <Modal title={t("newchat.title")} onClose={onClose} testId="new-chat">
       <input
         className="input"
+        data-testid="new-chat-query"
         autoFocus
         type="search"
         value={query}
@@ -72,7 +73,7 @@ export function NewChat({ onOpen, onClose }: { onOpen: (userId: string) => void;
         {current && current.length === 0 && <li className="muted pad">{t("newchat.none")}</li>}
         {q && looksLikeId && !current?.some((u) => u.user_id === q) && (
           <li>
-            <button type="button" className="user-row by-id" onClick={() => onOpen(q)}>
+            <button type="button" className="user-row by-id" data-testid="new-chat-open-id" onClick={() => onOpen(q)}>
               {t("newchat.openId", { id: q })}
             </button>
           </li>

@@ -30,7 +30,7 @@ export function SettingsPanel({ settings, account, info, onChange, onLogout, onC
           <h3>{t("settings.account")}</h3>
           <div className="settings-row">
             <span>{t("settings.signedInAs", { name: `${account.username} (${account.user_id})` })}</span>
-            <button type="button" className="btn danger" onClick={onLogout}>
+            <button type="button" className="btn danger" onClick={onLogout} data-testid="logout-button">
               {t("settings.logout")}
             </button>
           </div>

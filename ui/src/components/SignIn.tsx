@@ -95,7 +95,7 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
           </div>
         )}
         {info && (
-          <div className="notice ok" role="status">
+          <div className="notice ok" role="status" data-testid="signin-info">
             {info}
           </div>
         )}
@@ -105,6 +105,7 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
           </label>
           <input
             id="f-server"
+            data-testid="signin-server"
             aria-describedby={errors.server ? "err-server" : undefined}
             className="input"
             name="server"
@@ -121,6 +122,7 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
           </label>
           <input
             id="f-username"
+            data-testid="signin-username"
             aria-describedby={errors.username ? "err-username" : undefined}
             className="input"
             name="username"
@@ -137,7 +139,8 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
           <label className="field-label" htmlFor="f-nickname">
             {t("signin.nickname")}
           </label>
-          <input id="f-nickname" className="input" name="nickname" value={nickname} onChange={(e) => setNickname(e.target.value)} maxLength={64} />
+          <input id="f-nickname"
+            data-testid="signin-nickname" className="input" name="nickname" value={nickname} onChange={(e) => setNickname(e.target.value)} maxLength={64} />
           
         </div>
         )}
@@ -147,6 +150,7 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
           </label>
           <input
             id="f-password"
+            data-testid="signin-password"
             aria-describedby={errors.password ? "err-password" : undefined}
             className="input"
             name="password"
@@ -165,6 +169,7 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
           </label>
           <input
             id="f-confirm"
+            data-testid="signin-confirm"
             aria-describedby={errors.confirm ? "err-confirm" : undefined}
               className="input"
               name="confirm"
@@ -179,7 +184,7 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
         )}
         {mode === "signin" && (
           <label className="check-row">
-            <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+            <input type="checkbox" data-testid="signin-remember" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
             <span>{t("signin.remember")}</span>
           </label>
         )}
@@ -188,12 +193,13 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
             {failure}
           </div>
         )}
-        <button type="submit" className="btn primary wide" disabled={busy}>
+        <button type="submit" className="btn primary wide" disabled={busy} data-testid="signin-submit">
           {busy ? t("signin.busy") : mode === "signin" ? t("signin.submit") : t("signin.submitRegister")}
         </button>
         <button
           type="button"
           className="link"
+          data-testid="signin-mode-toggle"
           onClick={() => {
             setMode(mode === "signin" ? "register" : "signin");
             setErrors({});
