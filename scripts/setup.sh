@@ -4,23 +4,20 @@
 source "$(dirname "$0")/lib.sh"
 mode="${1:-run}"
 
-run_pkgs=(build-essential pkg-config libssl-dev libdbus-1-dev)
-test_pkgs=(dbus dbus-x11 gnome-keyring libsecret-tools)
+# Rust builds (the app's WebKitGTK stack included).
+run_pkgs=(build-essential pkg-config curl file libssl-dev libdbus-1-dev
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
+  libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev)
+# Keyring, browser and desktop tests.
+test_pkgs=(dbus dbus-x11 gnome-keyring libsecret-tools xvfb xauth webkit2gtk-driver
+  chromium fonts-noto-cjk fonts-noto-color-emoji)
 
-missing=()
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # The mirror is sometimes flaky: one retry.
-  as_root apt-get update -qq || as_root apt-get update -qq
-  as_root apt-get install -y -qq "${missing[@]}" >/dev/null \
-    || as_root apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+ensure_debs "${pkgs[@]}"
+
+command -v npm >/dev/null || { echo "Node.js 20 with npm is required" >&2; exit 1; }
+ensure_node_modules
 
 command -v cargo >/dev/null || { echo "Rust is required: https://rustup.rs" >&2; exit 1; }
 if [ "$mode" = test ] && ! cargo nextest --version >/dev/null 2>&1; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: formatting and lints, unit tests, integration tests against the real
-# server binary, the keyring test against a real Secret Service, and a short fuzz run.
+# Runs every test: formatting and lints, the web UI (components + browser e2e), unit tests,
+# integration tests against the real server binary, the keyring test against a real Secret
+# Service, a short fuzz run, and the real app under Xvfb.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -19,6 +20,8 @@ fi
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
+# The UI first: its build (ui/dist) is what the app embeds.
+bash "$ROOT/scripts/test-ui.sh"
 log "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 log "building binaries"
@@ -26,6 +29,9 @@ cargo build --workspace --bins --locked
 log "doc tests"
 cargo test --workspace --doc --locked
 bash "$ROOT/scripts/fuzz.sh" smoke
+if [ -f "$ROOT/scripts/test-app.sh" ]; then
+  bash "$ROOT/scripts/test-app.sh"
+fi
 # Last, so its summary closes the output.
 log "tests (unit + integration against the real server)"
 cargo nextest run --workspace --locked --no-fail-fast
