@@ -169,6 +169,19 @@ impl Driver {
             .unwrap_or_default()
     }
 
+    /// Records uncaught errors and console errors of the page (shown when a wait fails).
+    async fn hook_errors(&self) {
+        let script = "window.__e2eErrors = window.__e2eErrors || [];
+            const push = (m) => window.__e2eErrors.push(String(m).slice(0, 500));
+            window.addEventListener('error', (e) => push('error: ' + e.message + ' ' + (e.error && e.error.stack)));
+            window.addEventListener('unhandledrejection', (e) => push('rejection: ' + JSON.stringify(e.reason)));
+            const ce = console.error.bind(console);
+            console.error = (...a) => { push('console.error: ' + a.map(String).join(' ')); ce(...a); };
+            return true;";
+        self.post("/execute/sync", json!({"script": script, "args": []}))
+            .await;
+    }
+
     /// Waits for the first element matching `css`.
     async fn wait_for(&self, css: &str) -> String {
         let start = Instant::now();
@@ -179,8 +192,16 @@ impl Driver {
             if start.elapsed() > WAIT {
                 let page = self.get("/source").await;
                 let page = page.as_str().unwrap_or("");
+                let errors = self
+                    .post(
+                        "/execute/sync",
+                        json!({"script": "return window.__e2eErrors || [];", "args": []}),
+                    )
+                    .await;
+                let url = self.get("/url").await;
+                let handles = self.get("/window/handles").await;
                 panic!(
-                    "no element {css} after {WAIT:?}; page:\n{}",
+                    "no element {css} after {WAIT:?}; url {url}, windows {handles}; page errors: {errors}; page:\n{}",
                     &page[..page.len().min(4000)]
                 );
             }
@@ -245,7 +266,8 @@ const PASSWORD_FIELD: &str =
 const CONFIRM: &str = "[data-testid=signin-confirm], [data-testid=signin-form] input[name=confirm]";
 const SUBMIT: &str = "[data-testid=signin-submit], [data-testid=signin-form] button[type=submit]";
 const TOGGLE: &str = "[data-testid=signin-mode-toggle], [data-testid=signin-form] button.link";
-const CONVERSATIONS: &str = "[data-testid=conversation-list]";
+/// Present once signed in (the conversation list itself only renders when non-empty).
+const MAIN_WINDOW: &str = "[data-testid=new-chat-button]";
 const MESSAGE: &str = "[data-testid=message]";
 const COMPOSER: &str = "[data-testid=composer-input], form.composer textarea";
 const SEND: &str = "[data-testid=send-button], form.composer button[type=submit]";
@@ -254,8 +276,9 @@ fn conversation(id: &str) -> String {
     format!("[data-testid=conversation][data-id=\"{id}\"]")
 }
 
-/// RSS (KiB) of `pid` and all its descendants, and how many processes that is.
-fn tree_rss_kib(pid: u32) -> (u64, usize) {
+/// RSS and PSS (KiB) of `pid` and all its descendants, and how many processes that is.
+/// RSS counts shared pages (libraries) once per process; PSS splits them fairly.
+fn tree_memory_kib(pid: u32) -> (u64, u64, usize) {
     let mut parent_of = Vec::new();
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for e in dir.flatten() {
@@ -286,16 +309,21 @@ fn tree_rss_kib(pid: u32) -> (u64, usize) {
         );
         i += 1;
     }
-    let rss = tree
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
-        .filter_map(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-        })
-        .sum();
-    (rss, tree.len())
+    let field = |file: &str, name: &str| -> u64 {
+        tree.iter()
+            .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/{file}")).ok())
+            .filter_map(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            })
+            .sum()
+    };
+    (
+        field("status", "VmRSS:"),
+        field("smaps_rollup", "Pss:"),
+        tree.len(),
+    )
 }
 
 /// The pid of the running app binary `app` (started by WebKitWebDriver).
@@ -397,6 +425,7 @@ async fn app_register_login_chat_restart_history() {
     let d = Driver::new_session(&base, &app).await;
     d.wait_for(SIGNIN_FORM).await;
     let cold_ms = t0.elapsed().as_millis();
+    d.hook_errors().await;
     let ui_ready = std::fs::read_to_string(&timing_file).unwrap_or_default();
     println!(
         "app cold start: {cold_ms} ms from the WebDriver session request to the sign-in form; app log: {}",
@@ -425,7 +454,7 @@ async fn app_register_login_chat_restart_history() {
     d.type_into(USERNAME, "alice").await;
     d.type_into(PASSWORD_FIELD, PASSWORD).await;
     d.click(SUBMIT).await;
-    d.wait_for(CONVERSATIONS).await;
+    d.wait_for(MAIN_WINDOW).await;
 
     // --- Bob: registered over HTTP, online with an SDK client.
     let mut cfg = ClientConfig::new(&server_url, tmp.path().join("bob"));
@@ -475,10 +504,11 @@ async fn app_register_login_chat_restart_history() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     match app_pid(&app) {
         Some(pid) => {
-            let (kib, n) = tree_rss_kib(pid);
+            let (rss, pss, n) = tree_memory_kib(pid);
             println!(
-                "app idle RSS: {:.1} MiB over {n} processes (app + WebKit children), signed in, one chat open",
-                kib as f64 / 1024.0
+                "app idle memory: RSS {:.1} MiB summed, PSS {:.1} MiB, over {n} processes (app + WebKit children), signed in, one chat open",
+                rss as f64 / 1024.0,
+                pss as f64 / 1024.0
             );
         }
         None => println!("app idle RSS: app process not found"),
@@ -497,9 +527,9 @@ async fn app_register_login_chat_restart_history() {
         .expect("bob sends");
     let t1 = Instant::now();
     let d = Driver::new_session(&base, &app).await;
-    d.wait_for(CONVERSATIONS).await;
+    d.wait_for(MAIN_WINDOW).await;
     println!(
-        "app restart: {} ms from the WebDriver session request to the resumed conversation list",
+        "app restart: {} ms from the WebDriver session request to the signed-in main window (session resumed)",
         t1.elapsed().as_millis()
     );
     d.click(&row).await;
