@@ -105,6 +105,11 @@ pub async fn login(
     remember: bool,
 ) -> IpcResult<Account> {
     let client = state.client()?;
+    // After a kick-out, an expired token or a refused login the engine has stopped but the
+    // SDK still holds the old session: close it so this login can start a new one.
+    if client.account().is_some() && client.connection_state() == ConnectionState::Offline {
+        client.shutdown().await;
+    }
     let account = client.login(username.trim(), &password).await?;
     state.remember.store(remember, Ordering::SeqCst);
     if !remember {
