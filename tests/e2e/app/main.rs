@@ -319,6 +319,25 @@ fn tree_memory_kib(pid: u32) -> (u64, u64, usize) {
             })
             .sum()
     };
+    for p in &tree {
+        let comm = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+        let one = |file: &str, name: &str| {
+            std::fs::read_to_string(format!("/proc/{p}/{file}"))
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix(name))
+                        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+                })
+                .unwrap_or(0)
+        };
+        println!(
+            "  {p} {}: RSS {:.1} MiB, PSS {:.1} MiB",
+            comm.trim(),
+            one("status", "VmRSS:") as f64 / 1024.0,
+            one("smaps_rollup", "Pss:") as f64 / 1024.0
+        );
+    }
     (
         field("status", "VmRSS:"),
         field("smaps_rollup", "Pss:"),
