@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# Starts a local hongyan-server (embedded SQLite under the user's data dir) and a terminal
-# chat client connected to it. Quitting the chat stops the server.
+# Starts a local hongyan-server (embedded SQLite under the user's data dir) and the Hongyan
+# desktop app connected to it. Closing the app (tray → Quit) stops the server.
+# Without a display it opens the terminal chat instead.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-log "building (release)"
-cargo build --release --locked -p hongyan-server -p hongyan-cli
 bin="$CARGO_TARGET_DIR/release"
 data="$HONGYAN_DATA_HOME/server"
-mkdir -p "$data"
 http="${HONGYAN_HTTP_ADDR:-127.0.0.1:3000}"
+gui=1
+[ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && gui=""
 
+if [ -n "$gui" ]; then
+  log "building the UI and the app (release; the first build takes several minutes)"
+  npm run -s -w ui build
+  cargo build --release --locked -p hongyan-server -p hongyan-cli -p hongyan-app \
+    --features hongyan-app/custom-protocol
+else
+  log "no display: building the server and the terminal chat"
+  cargo build --release --locked -p hongyan-server -p hongyan-cli
+fi
+
+mkdir -p "$data"
 server_pid=""
 if curl -fsS "http://$http/healthz" >/dev/null 2>&1; then
   log "a server is already running on $http; using it"
@@ -25,5 +36,10 @@ else
   done
   log "$(cat "$data/server.out")"
 fi
-log "open a second person with: npm run chat -- --profile bob"
-"$bin/hongyan-chat" --server "http://$http" "$@"
+
+log "a second person on this machine: npm run chat -- --profile bob"
+if [ -n "$gui" ]; then
+  HONGYAN_SERVER="http://$http" "$bin/hongyan" "$@"
+else
+  "$bin/hongyan-chat" --server "http://$http" "$@"
+fi
