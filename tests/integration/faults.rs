@@ -123,3 +123,35 @@ async fn unsent_messages_survive_an_app_restart_and_a_server_restart() {
     let conv = bob.wait_conversation_len(&alice.user_id, texts.len()).await;
     assert_texts(&conv, &texts);
 }
+
+#[tokio::test]
+async fn a_message_that_got_no_ack_is_shown_failed_then_resent_after_reconnect() {
+    let server = TestServer::start().await;
+    let proxy = FaultProxy::start(server.http_addr()).await;
+    // QoS gives up after ~2 s; the dead-link timer must not beat it to it.
+    let timing = hongyan_sdk::Timing {
+        dead_link: Duration::from_secs(15),
+        ..hongyan_tests::clients::fast_timing()
+    };
+    let mut alice =
+        TestClient::register_with_timing(&proxy.url(), "", "alice", Via::Ws, timing).await;
+    let bob = TestClient::register(&server, "bob", Via::Ws).await;
+    alice.wait_connected().await;
+
+    proxy.set_blackhole(true);
+    let m = alice.send(&bob.user_id, "are you there?").await;
+    // MobileIMSDK's schedule runs out: the user sees it failed...
+    alice
+        .wait_status(&m.id, |s| {
+            matches!(s, MessageStatus::Failed { code: 0, .. })
+        })
+        .await;
+    // ...but nothing is lost: after the link is re-established it goes out by itself.
+    proxy.set_blackhole(false);
+    proxy.cut_all();
+    alice
+        .wait_status(&m.id, |s| *s == MessageStatus::Sent)
+        .await;
+    let conv = bob.wait_conversation_len(&alice.user_id, 1).await;
+    assert_texts(&conv, &["are you there?".to_string()]);
+}

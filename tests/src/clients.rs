@@ -73,9 +73,22 @@ impl TestClient {
 
     /// Registers and logs in through `server_url` (e.g. a [`crate::proxy::FaultProxy`]).
     pub async fn register_at(server_url: &str, tcp: &str, username: &str, via: Via) -> Self {
+        Self::register_with_timing(server_url, tcp, username, via, fast_timing()).await
+    }
+
+    /// [`Self::register_at`] with other timers.
+    pub async fn register_with_timing(
+        server_url: &str,
+        tcp: &str,
+        username: &str,
+        via: Via,
+        timing: Timing,
+    ) -> Self {
         let dir = Arc::new(tempfile::tempdir().expect("client dir"));
         let password = format!("{username}-secret-pw");
-        let client = Client::new(Self::config(server_url, tcp, via, &dir)).expect("client");
+        let mut config = Self::config(server_url, tcp, via, &dir);
+        config.timing = timing;
+        let client = Client::new(config).expect("client");
         client
             .register(username, &password, None)
             .await

@@ -289,10 +289,14 @@ fn fast_timing() -> Timing {
 }
 
 fn client(fake: &Fake, dir: &std::path::Path, transport: Transport) -> Client {
+    client_with(fake, dir, transport, fast_timing())
+}
+
+fn client_with(fake: &Fake, dir: &std::path::Path, transport: Transport, timing: Timing) -> Client {
     let mut cfg = ClientConfig::new(fake.url(), dir);
     cfg.transport = transport;
     cfg.secrets = SecretBackend::File;
-    cfg.timing = fast_timing();
+    cfg.timing = timing;
     cfg.app_version = "0.1.0".into();
     Client::new(cfg).expect("client")
 }
@@ -453,12 +457,19 @@ async fn qos_resends_then_fails_and_retry_recovers_over_tcp() {
     let fake = Fake::start().await;
     fake.with(|s| s.no_ack = true);
     let dir = tempfile::tempdir().expect("tmp");
-    let c = client(
+    // A generous dead-link timer: this test counts sends on ONE connection, and a reconnect
+    // on a loaded machine would legitimately send the message once more.
+    let timing = Timing {
+        dead_link: Duration::from_secs(10),
+        ..fast_timing()
+    };
+    let c = client_with(
         &fake,
         dir.path(),
         Transport::Tcp {
             addr: fake.tcp.to_string(),
         },
+        timing,
     );
     let mut events = c.events();
     c.login("alice", "pw").await.expect("login");
