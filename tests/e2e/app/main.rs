@@ -11,7 +11,6 @@
 //! request → the sign-in form is present; plus the app's own "first app_info" time) and
 //! the idle RSS of the app's process tree (app + WebKit web/network processes).
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -45,47 +44,23 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// Kills (and reaps) a child on drop.
+/// Kills (and reaps) a child on drop, with everything it started: children are spawned as
+/// process-group leaders (`in_own_group`), so WebKitWebDriver and the app go with tauri-driver.
 struct Proc(Child);
+
+/// Makes the command's process the leader of a new process group.
+fn in_own_group(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt as _;
+    cmd.process_group(0)
+}
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn start_server(data: &Path) -> (Proc, String) {
-    let bin = target_dir().join("debug/hongyan-server");
-    assert!(
-        bin.exists(),
-        "{} is missing: cargo build -p hongyan-server",
-        bin.display()
-    );
-    let mut child = Command::new(&bin)
-        .args([
-            "--http-addr",
-            "127.0.0.1:0",
-            "--tcp-addr",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start hongyan-server");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("listening line");
-    let http = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http="))
-        .unwrap_or_else(|| panic!("unexpected server line: {line:?}"))
-        .to_owned();
-    (Proc(child), format!("http://{http}"))
 }
 
 /// A minimal W3C WebDriver client (plain HTTP).
@@ -154,6 +129,23 @@ impl Driver {
 
     async fn get(&self, path: &str) -> Value {
         Self::call(&self.http, reqwest::Method::GET, &self.url(path), None).await
+    }
+
+    /// Saves a PNG of the app window under `<target>/e2e-app/<name>.png` (to look at; the
+    /// README's app screenshot comes from here).
+    async fn screenshot(&self, name: &str) {
+        use base64::Engine as _;
+        let v = self.get("/screenshot").await;
+        // `get` already unwraps WebDriver's `{"value": …}`.
+        let png = v
+            .as_str()
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .expect("a base64 PNG from /screenshot");
+        let dir = target_dir().join("e2e-app");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        println!("screenshot: {}", path.display());
     }
 
     /// The elements matching a CSS selector (empty when none).
@@ -379,7 +371,9 @@ async fn app_register_login_chat_restart_history() {
     );
 
     let tmp = tempfile::tempdir().expect("tmp");
-    let (_server, server_url) = start_server(&tmp.path().join("server"));
+    // The real server, through the same harness as the integration tests.
+    let server = hongyan_tests::TestServer::start().await;
+    let server_url = server.url();
 
     // One isolated profile for the app, kept across its restart.
     let profile = tmp.path().join("profile");
@@ -393,7 +387,7 @@ async fn app_register_login_chat_restart_history() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("tauri-driver"));
     let _driver = Proc(
-        Command::new(&driver_bin)
+        in_own_group(&mut Command::new(&driver_bin))
             .args([
                 "--port",
                 &port.to_string(),
@@ -511,6 +505,7 @@ async fn app_register_login_chat_restart_history() {
     .await
     .expect("bob receives alice's reply");
     assert_eq!(got.from, alice.user_id);
+    d.screenshot("chat").await;
 
     // Idle RSS of the app's process tree.
     tokio::time::sleep(Duration::from_secs(3)).await;
