@@ -1,6 +1,5 @@
-import { useCallback, useLayoutEffect, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useLayoutEffect, useRef, useState } from "react";
 import { useI18n } from "../i18n";
-import { EmojiPicker } from "./EmojiPicker";
 import { SendIcon, SmileIcon } from "./icons";
 
 interface Props {
@@ -11,6 +10,10 @@ interface Props {
 }
 
 const MAX_HEIGHT = 160;
+
+// The picker and its emoji data (most of the bundle) load on first open, not at start:
+// a separate chunk the web process only parses and keeps when someone wants an emoji.
+const EmojiPicker = lazy(() => import("./EmojiPicker").then((m) => ({ default: m.EmojiPicker })));
 
 export function Composer({ onSend, disabled, error }: Props) {
   const { t } = useI18n();
@@ -58,7 +61,11 @@ export function Composer({ onSend, disabled, error }: Props) {
           {error}
         </div>
       )}
-      {picker && <EmojiPicker onPick={insert} onClose={closePicker} />}
+      {picker && (
+        <Suspense fallback={null}>
+          <EmojiPicker onPick={insert} onClose={closePicker} />
+        </Suspense>
+      )}
       <form
         className="composer"
         onSubmit={(e) => {
