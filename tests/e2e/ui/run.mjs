@@ -41,7 +41,8 @@ async function step(name, fn) {
 function assert(cond, msg) {
   if (!cond) throw new Error(`assertion failed: ${msg}`);
 }
-const T = { timeout: 5000 };
+// Generous: CI machines are shared and slow; a wait only ends early when the UI is right.
+const T = { timeout: 15000 };
 
 const server = await serve(dist);
 const browser = await chromium.launch({
@@ -153,7 +154,7 @@ await step("connection banner on reconnecting, gone when connected", async () =>
   await tid("connection-banner").filter({ hasText: "Reconnecting in 4 s (attempt 2)" }).waitFor(T);
   await shot("connection-banner");
   await fake(() => window.__fake.setConnection({ state: "connected" }));
-  await tid("connection-banner").waitFor({ state: "detached", timeout: 5000 });
+  await tid("connection-banner").waitFor({ state: "detached", timeout: 15000 });
 });
 
 await step("main window screenshot (light)", async () => {
@@ -172,7 +173,7 @@ await step("emoji picker: categories, search, insert", async () => {
   const v = await tid("composer-input").inputValue();
   assert(v === "😀", `composer has ${JSON.stringify(v)}`);
   await page.keyboard.press("Escape");
-  await tid("emoji-picker").waitFor({ state: "detached", timeout: 3000 });
+  await tid("emoji-picker").waitFor({ state: "detached", timeout: 15000 });
   await tid("composer-input").fill("Nice 😀");
   await tid("send-button").click();
   await messageByText("Nice 😀").waitFor(T);
@@ -333,7 +334,7 @@ await step("settings: about, dark theme, 简体中文", async () => {
   assert(bg !== "rgb(255, 255, 255)", `dark background, got ${bg}`);
   await shot("settings-dark");
   await page.keyboard.press("Escape");
-  await tid("settings").waitFor({ state: "detached", timeout: 3000 });
+  await tid("settings").waitFor({ state: "detached", timeout: 15000 });
   await shot("main-dark");
   await tid("settings-button").click();
   await page.getByRole("combobox", { name: "Theme" }).selectOption("light");
