@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import {
   appInfo,
   getSettings,
@@ -68,21 +68,30 @@ export function App() {
     setNotice(message);
   }, []);
 
+  // The current language for event handlers, so they are registered once: re-registering on
+  // every language change left a window in which an event (e.g. login-rejected) was lost.
+  const langRef = useRef(lang);
+  useEffect(() => {
+    langRef.current = lang;
+  }, [lang]);
+
   // Session-ending events return to the sign-in screen with a clear message.
   useEffect(() => {
     const offs = [
-      on("kicked-out", ({ code }) => signOut(translate(lang, code === 2 ? "notice.kickedAdmin" : "notice.kicked"))),
-      on("auth-expired", () => signOut(translate(lang, "notice.authExpired"))),
+      on("kicked-out", ({ code }) =>
+        signOut(translate(langRef.current, code === 2 ? "notice.kickedAdmin" : "notice.kicked")),
+      ),
+      on("auth-expired", () => signOut(translate(langRef.current, "notice.authExpired"))),
       on("login-rejected", ({ code, message }) =>
         signOut(
           code === 1027
-            ? translate(lang, "notice.updateRequired")
-            : translate(lang, "notice.loginRejected", { message }),
+            ? translate(langRef.current, "notice.updateRequired")
+            : translate(langRef.current, "notice.loginRejected", { message }),
         ),
       ),
     ];
     return () => offs.forEach((f) => f());
-  }, [lang, signOut]);
+  }, [signOut]);
 
   const changeSettings = useCallback(async (s: Settings) => {
     setLocalSettings(s); // apply at once; the backend answer is the truth

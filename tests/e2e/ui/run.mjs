@@ -1,6 +1,8 @@
 // End-to-end test of the built UI (ui/dist) in Debian chromium with a fake Tauri backend.
 // Run: node tests/e2e/ui/run.mjs   (after `npm run -w ui build`)
-// Env: CHROMIUM=/path/to/chromium, HEADED=1, SCREENSHOTS=0 to skip writing docs/screenshots.
+// Env: CHROMIUM=/path/to/chromium, HEADED=1, SCREENSHOTS=0 to skip screenshots,
+// SCREENSHOT_DIR=docs/screenshots to refresh the README's pictures (default: a folder in the
+// cargo target dir, so a test run never changes tracked files).
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +12,11 @@ import { serve } from "./serve.mjs";
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../../..");
 const dist = join(repo, "ui/dist");
-const shots = join(repo, "docs/screenshots");
+const shots = resolve(
+  repo,
+  process.env.SCREENSHOT_DIR ??
+    join(process.env.CARGO_TARGET_DIR ?? join(repo, "target"), "e2e-ui"),
+);
 const fakeBackend = readFileSync(join(here, "fake-backend.js"), "utf8");
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const writeShots = process.env.SCREENSHOTS !== "0";
