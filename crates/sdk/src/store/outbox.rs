@@ -119,23 +119,13 @@ impl Store {
     /// The server acknowledged `fp`: drop it from the outbox and mark it Sent.
     /// Returns the message if its status changed.
     pub fn ack(&self, fp: &str) -> Result<Option<Message>> {
-        let changed = {
-            let mut conn = self.lock();
-            let tx = conn.transaction()?;
-            tx.execute("DELETE FROM outbox WHERE id = ?1", [fp])?;
-            let n = tx.execute(
-                "UPDATE messages SET status = 'sent', fail_code = NULL, fail_reason = NULL
-                 WHERE id = ?1 AND outgoing = 1 AND status IN ('sending', 'failed')",
-                [fp],
-            )?;
-            tx.commit()?;
-            n > 0
-        };
-        if changed {
-            self.message(fp)
-        } else {
-            Ok(None)
-        }
+        self.settle(
+            fp,
+            "DELETE FROM outbox WHERE id = ?1",
+            "UPDATE messages SET status = 'sent', fail_code = NULL, fail_reason = NULL
+             WHERE id = ?1 AND outgoing = 1 AND status IN ('sending', 'failed')",
+            params![fp],
+        )
     }
 
     /// QoS got no ACK after its retries on this connection: show the message as Failed
@@ -143,23 +133,13 @@ impl Store {
     /// that looks alive but carries nothing must not lose messages.
     /// Returns the message if its status changed.
     pub fn park(&self, fp: &str, reason: &str) -> Result<Option<Message>> {
-        let changed = {
-            let mut conn = self.lock();
-            let tx = conn.transaction()?;
-            tx.execute("UPDATE outbox SET parked = 1 WHERE id = ?1", [fp])?;
-            let n = tx.execute(
-                "UPDATE messages SET status = 'failed', fail_code = 0, fail_reason = ?2
-                 WHERE id = ?1 AND outgoing = 1 AND status = 'sending'",
-                params![fp, reason],
-            )?;
-            tx.commit()?;
-            n > 0
-        };
-        if changed {
-            self.message(fp)
-        } else {
-            Ok(None)
-        }
+        self.settle(
+            fp,
+            "UPDATE outbox SET parked = 1 WHERE id = ?1",
+            "UPDATE messages SET status = 'failed', fail_code = 0, fail_reason = ?2
+             WHERE id = ?1 AND outgoing = 1 AND status = 'sending'",
+            params![fp, reason],
+        )
     }
 
     /// Turns parked entries back to Sending (they are about to be resent after a login).
@@ -192,15 +172,29 @@ impl Store {
     /// The message failed for good: drop it from active resending and mark it Failed.
     /// Returns the message if its status changed.
     pub fn fail(&self, fp: &str, code: i32, reason: &str) -> Result<Option<Message>> {
+        self.settle(
+            fp,
+            "DELETE FROM outbox WHERE id = ?1",
+            "UPDATE messages SET status = 'failed', fail_code = ?2, fail_reason = ?3
+             WHERE id = ?1 AND outgoing = 1 AND status = 'sending'",
+            params![fp, code, reason],
+        )
+    }
+
+    /// In one transaction: `outbox_sql` (bound to `fp`) on the outbox entry and
+    /// `message_sql` on the message. Returns the message if its status changed.
+    fn settle(
+        &self,
+        fp: &str,
+        outbox_sql: &str,
+        message_sql: &str,
+        message_params: impl rusqlite::Params,
+    ) -> Result<Option<Message>> {
         let changed = {
             let mut conn = self.lock();
             let tx = conn.transaction()?;
-            tx.execute("DELETE FROM outbox WHERE id = ?1", [fp])?;
-            let n = tx.execute(
-                "UPDATE messages SET status = 'failed', fail_code = ?2, fail_reason = ?3
-                 WHERE id = ?1 AND outgoing = 1 AND status = 'sending'",
-                params![fp, code, reason],
-            )?;
+            tx.execute(outbox_sql, [fp])?;
+            let n = tx.execute(message_sql, message_params)?;
             tx.commit()?;
             n > 0
         };
