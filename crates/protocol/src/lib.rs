@@ -5,6 +5,7 @@
 //! the envelope, its typed payloads, the TCP length-prefix codec and `core_level` parsing.
 //! It does no I/O; the SDK and the server share it.
 
+pub mod api;
 pub mod codec;
 pub mod codes;
 pub mod envelope;
