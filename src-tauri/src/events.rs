@@ -31,6 +31,9 @@ pub fn to_ipc(event: &Event) -> Option<(&'static str, Value)> {
             (LOGIN_REJECTED, json!({ "code": code, "message": message }))
         }
         Event::SyncCompleted { .. } => return None,
+        // Issue-5 events (friends, groups, presence, typing, notices) are wired by the app
+        // separately; the SDK's `Event` is non-exhaustive.
+        _ => return None,
     })
 }
 

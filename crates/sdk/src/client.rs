@@ -1,10 +1,13 @@
 //! [`Client`]: the SDK's public async API.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
-use hongyan_protocol::{kinds, now_ms, ClientVersion, MAX_BODY};
-use tokio::sync::{broadcast, oneshot, watch};
+use hongyan_protocol::api::{ReceiptKind, Typing};
+use hongyan_protocol::{kinds, now_ms, ClientVersion, Envelope, PacketType, MAX_BODY};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::config::{self, ClientConfig, Transport};
 use crate::connection::Endpoint;
@@ -12,12 +15,19 @@ use crate::engine::{self, Command, EngineConfig, EngineHandle, Session};
 use crate::error::{Error, Result};
 use crate::events::{ConnectionState, Event};
 use crate::http::Http;
-use crate::model::{Account, Conversation, HistoryCursor, Message, RegisteredUser, User};
+use crate::model::{
+    Account, Conversation, Friend, FriendRequest, FriendRequests, Group, HistoryCursor, Member,
+    Message, RegisteredUser, User,
+};
 use crate::secrets::{self, LastAccount, SecretBackend, SecretKey, SecretStore};
 use crate::store::{self, Store};
+use crate::throttle::Throttle;
 
 /// Capacity of the event channel; a receiver that falls further behind gets `Lagged`.
 pub const EVENT_CAPACITY: usize = 1024;
+
+/// At most one typing signal per conversation in this interval.
+pub const TYPING_INTERVAL: Duration = Duration::from_secs(3);
 
 /// The Hongyan client. Cheap to clone; all clones share one account and engine.
 #[derive(Clone)]
@@ -37,6 +47,8 @@ struct Inner {
     first_login_time: Arc<Mutex<Option<i64>>>,
     account: RwLock<Option<Account>>,
     active: tokio::sync::Mutex<Option<Active>>,
+    presence: Arc<Mutex<HashMap<String, bool>>>,
+    typing: Mutex<Throttle>,
 }
 
 struct Active {
@@ -70,7 +82,8 @@ impl Client {
             Transport::WebSocket => Endpoint::WebSocket(config::websocket_url(&server)?),
             Transport::Tcp { addr } => Endpoint::Tcp(addr.clone()),
         };
-        let version = crate::version::client_version(&config.app_version);
+        let mut version = crate::version::client_version(&config.app_version);
+        version.core_level = config.core_level;
         let http = Http::new(server.clone(), &version, config.timing.http_timeout)?;
         std::fs::create_dir_all(&config.data_dir)?;
         let secrets = SecretStore::new(config.secrets);
@@ -89,6 +102,8 @@ impl Client {
                 first_login_time: Arc::default(),
                 account: RwLock::new(None),
                 active: tokio::sync::Mutex::new(None),
+                presence: Arc::default(),
+                typing: Mutex::new(Throttle::new(TYPING_INTERVAL)),
             }),
         })
     }
@@ -249,6 +264,12 @@ impl Client {
     ) -> Result<Active> {
         let path = key.dir.join(store::FILE_NAME);
         let store = tokio::task::spawn_blocking(move || Store::open(path)).await??;
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        self.inner
+            .presence
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         let session = Arc::new(Session {
             user_id: account.user_id.clone(),
             token,
@@ -256,6 +277,10 @@ impl Client {
             http: self.inner.http.clone(),
             events: self.inner.events.clone(),
             sync_lock: tokio::sync::Mutex::new(()),
+            notices_lock: tokio::sync::Mutex::new(()),
+            commands,
+            presence: self.inner.presence.clone(),
+            core_level: self.inner.version.core_level,
         });
         let cfg = EngineConfig {
             endpoint: self.inner.endpoint.clone(),
@@ -273,6 +298,7 @@ impl Client {
             self.inner.state.clone(),
             first_tx,
             fail_fast,
+            commands_rx,
         );
         let outcome = first_rx.await.unwrap_or(Err(Error::Shutdown));
         match outcome {
@@ -406,11 +432,25 @@ impl Client {
         session.store.call(|s| s.conversations()).await
     }
 
-    /// Clears a conversation's unread count.
+    /// Clears a conversation's unread count and, for a 1:1 conversation, sends the peer a
+    /// `read` receipt for the messages that were unread (through the outbox, like chat).
     pub async fn mark_read(&self, conversation_id: &str) -> Result<()> {
-        let (session, _) = self.session().await?;
+        let (session, commands) = self.session().await?;
         let id = conversation_id.to_owned();
-        if let Some(c) = session.store.call(move |s| s.mark_read(&id)).await? {
+        let me = session.user_id.clone();
+        let (conversation, receipts) = session
+            .store
+            .call(move |s| {
+                let (c, newly_read) = s.mark_read_collect(&id)?;
+                let receipts = crate::receipts::envelopes(&me, ReceiptKind::Read, &newly_read);
+                s.queue_signals(&receipts, now_ms())?;
+                Ok((c, receipts))
+            })
+            .await?;
+        for env in receipts {
+            let _ = commands.send(Command::Send(env));
+        }
+        if let Some(c) = conversation {
             session.emit(Event::ConversationUpdated(c));
         }
         Ok(())
@@ -427,6 +467,272 @@ impl Client {
     pub async fn search_users(&self, query: &str) -> Result<Vec<User>> {
         let (session, _) = self.session().await?;
         self.inner.http.search_users(&session.token, query).await
+    }
+
+    /// The friends list (`GET /api/v1/friends`; each carries `online`). Refreshes the local
+    /// cache and the presence state; when the server cannot be reached, the cached list.
+    pub async fn friends(&self) -> Result<Vec<Friend>> {
+        let (session, _) = self.session().await?;
+        match self.inner.http.friends(&session.token).await {
+            Ok(list) => {
+                for f in &list {
+                    session.set_presence(&f.user.user_id, f.online, false);
+                }
+                let l = list.clone();
+                session.store.call(move |s| s.replace_friends(&l)).await?;
+                Ok(list)
+            }
+            Err(e) if e.is_transient() => session.store.call(|s| s.friends()).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Pending friend requests to and from this account (cached like [`Client::friends`]).
+    pub async fn friend_requests(&self) -> Result<FriendRequests> {
+        let (session, _) = self.session().await?;
+        match self.inner.http.friend_requests(&session.token).await {
+            Ok(r) => {
+                let copy = r.clone();
+                session
+                    .store
+                    .call(move |s| s.replace_friend_requests(&copy))
+                    .await?;
+                Ok(r)
+            }
+            Err(e) if e.is_transient() => session.store.call(|s| s.friend_requests()).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Asks `to_user_id` to be friends (`message` may be empty). If they had already asked
+    /// this account, both become friends at once and the answer has status `accepted`.
+    /// Errors: `Error::Server` 409 `already_friends`, 404 `not_found`; self is
+    /// `Error::InvalidRequest`.
+    pub async fn send_friend_request(
+        &self,
+        to_user_id: &str,
+        message: &str,
+    ) -> Result<FriendRequest> {
+        let (session, _) = self.session().await?;
+        let r = self
+            .inner
+            .http
+            .send_friend_request(&session.token, to_user_id, message)
+            .await?;
+        self.after_request_change(&session, &r, false).await?;
+        Ok(r)
+    }
+
+    /// Accepts a friend request sent to this account.
+    pub async fn accept_friend_request(&self, id: i64) -> Result<FriendRequest> {
+        self.answer_friend_request(id, true).await
+    }
+
+    /// Declines a friend request sent to this account.
+    pub async fn decline_friend_request(&self, id: i64) -> Result<FriendRequest> {
+        self.answer_friend_request(id, false).await
+    }
+
+    async fn answer_friend_request(&self, id: i64, accept: bool) -> Result<FriendRequest> {
+        let (session, _) = self.session().await?;
+        let r = self
+            .inner
+            .http
+            .answer_friend_request(&session.token, id, accept)
+            .await?;
+        self.after_request_change(&session, &r, true).await?;
+        Ok(r)
+    }
+
+    /// Updates the caches after this account changed request `r`.
+    async fn after_request_change(
+        &self,
+        session: &Session,
+        r: &FriendRequest,
+        incoming: bool,
+    ) -> Result<()> {
+        let (me, req) = (session.user_id.clone(), r.clone());
+        session
+            .store
+            .call(move |s| {
+                match req.status {
+                    hongyan_protocol::api::FriendRequestStatus::Pending => {
+                        s.upsert_friend_request(&req, incoming)?
+                    }
+                    hongyan_protocol::api::FriendRequestStatus::Accepted => {
+                        s.remove_friend_request(req.id)?;
+                        let other = if req.from.user_id == me {
+                            &req.to
+                        } else {
+                            &req.from
+                        };
+                        s.upsert_friend(&Friend {
+                            user: other.clone(),
+                            since: now_ms(),
+                            online: false,
+                        })?;
+                    }
+                    hongyan_protocol::api::FriendRequestStatus::Declined => {
+                        s.remove_friend_request(req.id)?
+                    }
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// Ends the friendship with `user_id` (both sides lose it).
+    pub async fn remove_friend(&self, user_id: &str) -> Result<()> {
+        let (session, _) = self.session().await?;
+        self.inner
+            .http
+            .remove_friend(&session.token, user_id)
+            .await?;
+        let id = user_id.trim().to_owned();
+        session.store.call(move |s| s.remove_friend(&id)).await?;
+        Ok(())
+    }
+
+    /// The last known online state of `user_id` (from [`Client::friends`] answers and
+    /// presence signals); `false` when unknown.
+    pub fn presence(&self, user_id: &str) -> bool {
+        self.inner
+            .presence
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(user_id)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Creates a group owned by this account with `members` (user ids; with the server's
+    /// friends-only policy they must be friends). Chat in it with `send_text(group_id, …)`.
+    pub async fn create_group(&self, name: &str, members: &[String]) -> Result<Group> {
+        let (session, _) = self.session().await?;
+        let g = self
+            .inner
+            .http
+            .create_group(&session.token, name, members)
+            .await?;
+        self.cache_group(&session, &g).await?;
+        Ok(g)
+    }
+
+    /// This account's groups (cached; the cache answers when the server cannot be reached).
+    pub async fn groups(&self) -> Result<Vec<Group>> {
+        let (session, _) = self.session().await?;
+        match self.inner.http.groups(&session.token).await {
+            Ok(list) => {
+                let l = list.clone();
+                session.store.call(move |s| s.replace_groups(&l)).await?;
+                Ok(list)
+            }
+            Err(e) if e.is_transient() => session.store.call(|s| s.groups()).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One group (`g<id>`); `Error::Server` 404 `not_found` if this account is not in it.
+    pub async fn group(&self, group_id: &str) -> Result<Group> {
+        let (session, _) = self.session().await?;
+        let g = self.inner.http.group(&session.token, group_id).await?;
+        self.cache_group(&session, &g).await?;
+        Ok(g)
+    }
+
+    /// Renames a group (any member may).
+    pub async fn rename_group(&self, group_id: &str, name: &str) -> Result<Group> {
+        let (session, _) = self.session().await?;
+        let g = self
+            .inner
+            .http
+            .rename_group(&session.token, group_id, name)
+            .await?;
+        self.cache_group(&session, &g).await?;
+        Ok(g)
+    }
+
+    /// A group's members (owner first as the server orders them).
+    pub async fn group_members(&self, group_id: &str) -> Result<Vec<Member>> {
+        let (session, _) = self.session().await?;
+        let members = self
+            .inner
+            .http
+            .group_members(&session.token, group_id)
+            .await?;
+        let users: Vec<User> = members.iter().map(|m| m.user.clone()).collect();
+        session
+            .store
+            .call(move |s| s.remember_users(users.iter()))
+            .await?;
+        Ok(members)
+    }
+
+    /// Invites `members` into a group (any member may).
+    pub async fn add_group_members(&self, group_id: &str, members: &[String]) -> Result<Group> {
+        let (session, _) = self.session().await?;
+        let g = self
+            .inner
+            .http
+            .add_group_members(&session.token, group_id, members)
+            .await?;
+        self.cache_group(&session, &g).await?;
+        Ok(g)
+    }
+
+    /// Removes `user_id` from a group (the owner removes anyone; a member only itself).
+    pub async fn remove_group_member(&self, group_id: &str, user_id: &str) -> Result<()> {
+        let (session, _) = self.session().await?;
+        self.inner
+            .http
+            .remove_group_member(&session.token, group_id, user_id)
+            .await?;
+        if user_id.trim() == session.user_id {
+            let gid = group_id.trim().to_owned();
+            session.store.call(move |s| s.remove_group(&gid)).await?;
+        }
+        Ok(())
+    }
+
+    /// Leaves a group (an owner hands ownership on; the last one out dissolves it).
+    pub async fn leave_group(&self, group_id: &str) -> Result<()> {
+        let me = self.user_id().ok_or(Error::NotLoggedIn)?;
+        self.remove_group_member(group_id, &me).await
+    }
+
+    async fn cache_group(&self, session: &Session, g: &Group) -> Result<()> {
+        let g = g.clone();
+        session.store.call(move |s| s.upsert_group(&g)).await
+    }
+
+    /// Pulls notices now (`GET /api/v1/broadcasts`, the same as after login and on a
+    /// notice notify). Returns the number of new notices stored in the conversation
+    /// [`crate::model::NOTICES_CONVERSATION`].
+    pub async fn refresh_notices(&self) -> Result<usize> {
+        let (session, _) = self.session().await?;
+        crate::notices::pull(&session).await
+    }
+
+    /// Tells the peer of a 1:1 conversation that this user is typing (typeu 92, not QoS,
+    /// not stored). Throttled to one signal per conversation every
+    /// [`TYPING_INTERVAL`]; a no-op for groups and the notices conversation, and while
+    /// offline.
+    pub async fn send_typing(&self, conversation_id: &str) -> Result<()> {
+        let (session, commands) = self.session().await?;
+        let to = conversation_id.trim();
+        if crate::http::user_id_arg(to).is_err() || to == session.user_id {
+            return Ok(());
+        }
+        let allowed = self
+            .inner
+            .typing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .allow(to, Instant::now());
+        if allowed {
+            let _ = commands.send(Command::Send(typing_envelope(&session.user_id, to)));
+        }
+        Ok(())
     }
 
     /// Runs an HTTP sync now and waits for it. Returns the number of new messages.
@@ -468,6 +774,14 @@ impl Client {
         }
         self.set_account(None);
     }
+}
+
+/// Typeu 92 `{"typing":true}` from `me` to `to`: no QoS, no fp.
+fn typing_envelope(me: &str, to: &str) -> Envelope {
+    let mut env = Envelope::new(PacketType::CommonData, me, to);
+    env.typeu = kinds::TYPING;
+    env.data_content = serde_json::to_string(&Typing { typing: true }).ok();
+    env
 }
 
 async fn stop_engine(engine: EngineHandle, cmd: fn(oneshot::Sender<()>) -> Command) {

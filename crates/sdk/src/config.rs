@@ -72,6 +72,10 @@ pub struct ClientConfig {
     pub device: String,
     pub secrets: SecretBackend,
     pub timing: Timing,
+    /// The client core's release as `yyMMdd`, announced in headers and the login `extra`;
+    /// the server downgrades kinds newer than this to text. Default
+    /// [`crate::version::CORE_LEVEL`]; tests set older or newer levels.
+    pub core_level: u32,
 }
 
 impl ClientConfig {
@@ -85,6 +89,7 @@ impl ClientConfig {
             device: default_device(),
             secrets: SecretBackend::Auto,
             timing: Timing::default(),
+            core_level: crate::version::CORE_LEVEL,
         }
     }
 }

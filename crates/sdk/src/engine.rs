@@ -3,12 +3,14 @@
 //! (QoS), stores and ACKs incoming messages and dispatches events. A companion task runs
 //! HTTP syncs on request (coalesced through a `Notify`).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hongyan_protocol::api::{NoticeRef, Presence};
 use hongyan_protocol::{
-    codes, now_ms, ClientVersion, Envelope, ErrorResponse, KickoutInfo, LoginExtra, LoginInfo,
-    LoginResponse, PacketType, SERVER_ID,
+    codes, kinds, now_ms, ClientVersion, Envelope, ErrorResponse, KickoutInfo, LoginExtra,
+    LoginInfo, LoginResponse, PacketType, SERVER_ID,
 };
 use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
@@ -32,12 +34,36 @@ pub(crate) struct Session {
     pub http: Http,
     pub events: broadcast::Sender<Event>,
     pub sync_lock: tokio::sync::Mutex<()>,
+    /// One notices pull at a time.
+    pub notices_lock: tokio::sync::Mutex<()>,
+    /// The engine's command queue (sync uses it to put queued receipts on the wire).
+    pub commands: mpsc::UnboundedSender<Command>,
+    /// Last known online state per user id (friends list answers, typeu 91).
+    pub presence: Arc<Mutex<HashMap<String, bool>>>,
+    /// The core_level this client announces.
+    pub core_level: u32,
 }
 
 impl Session {
     pub fn emit(&self, event: Event) {
         // No receiver is not an error.
         let _ = self.events.send(event);
+    }
+
+    /// Records a user's online state; emits [`Event::PresenceChanged`] when it changed
+    /// (`announce`) .
+    pub fn set_presence(&self, user_id: &str, online: bool, announce: bool) {
+        let before = self
+            .presence
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user_id.to_owned(), online);
+        if announce && before != Some(online) {
+            self.emit(Event::PresenceChanged {
+                user_id: user_id.to_owned(),
+                online,
+            });
+        }
     }
 }
 
@@ -79,8 +105,9 @@ pub(crate) fn spawn(
     state: Arc<watch::Sender<ConnectionState>>,
     first: oneshot::Sender<Result<()>>,
     fail_fast: bool,
+    rx: mpsc::UnboundedReceiver<Command>,
 ) -> EngineHandle {
-    let (tx, rx) = mpsc::unbounded_channel();
+    let tx = session.commands.clone();
     let backoff = Backoff::new(cfg.timing.backoff_min, cfg.timing.backoff_max);
     let engine = Engine {
         session,
@@ -91,6 +118,7 @@ pub(crate) fn spawn(
         fail_fast,
         backoff,
         sync_notify: Arc::new(Notify::new()),
+        notices_notify: Arc::new(Notify::new()),
     };
     EngineHandle {
         commands: tx,
@@ -128,11 +156,16 @@ struct Engine {
     fail_fast: bool,
     backoff: Backoff,
     sync_notify: Arc<Notify>,
+    notices_notify: Arc<Notify>,
 }
 
 impl Engine {
     async fn run(mut self) {
         let sync_task = tokio::spawn(sync_worker(self.session.clone(), self.sync_notify.clone()));
+        let notices_task = tokio::spawn(notices_worker(
+            self.session.clone(),
+            self.notices_notify.clone(),
+        ));
         loop {
             self.set_state(ConnectionState::Connecting);
             match self.connect_and_login().await {
@@ -182,6 +215,7 @@ impl Engine {
             }
         }
         sync_task.abort();
+        notices_task.abort();
         self.set_state(ConnectionState::Offline);
     }
 
@@ -322,6 +356,7 @@ impl Engine {
             return End::Dropped;
         }
         self.sync_notify.notify_one();
+        self.notices_notify.notify_one();
 
         let t = self.cfg.timing.clone();
         let mut heartbeat = interval_at(Instant::now() + t.heartbeat, t.heartbeat);
@@ -527,8 +562,42 @@ impl Engine {
         }
     }
 
+    /// Signals that are never stored: presence, typing, notice notify / recall. ACKed if
+    /// the server asked for it.
+    async fn on_signal(&self, conn: &mut Connection, env: Envelope) -> Flow {
+        let body = env.data_content.as_deref().unwrap_or_default();
+        match env.typeu {
+            kinds::PRESENCE => match serde_json::from_str::<Presence>(body) {
+                Ok(p) => self.session.set_presence(&p.user, p.online, true),
+                Err(e) => tracing::debug!(error = %e, "unreadable presence"),
+            },
+            kinds::TYPING if !env.is_to_group() && env.from != self.session.user_id => {
+                self.session.emit(Event::Typing {
+                    conversation_id: env.from.clone(),
+                    user_id: env.from.clone(),
+                });
+            }
+            kinds::BROADCAST_NOTIFY => self.notices_notify.notify_one(),
+            kinds::BROADCAST_RECALL => match serde_json::from_str::<NoticeRef>(body) {
+                Ok(n) => crate::notices::remove(&self.session, n.id).await,
+                Err(e) => tracing::debug!(error = %e, "unreadable notice recall"),
+            },
+            _ => {}
+        }
+        if let Some(fp) = env.fp.filter(|f| env.qos && !f.is_empty()) {
+            let ack = Envelope::ack(self.session.user_id.clone(), SERVER_ID, fp);
+            if conn.send(&ack).await.is_err() {
+                return Flow::Drop;
+            }
+        }
+        Flow::Continue
+    }
+
     /// Incoming chat: store first, then ACK, then announce.
     async fn on_message(&self, conn: &mut Connection, env: Envelope) -> Flow {
+        if kinds::is_transient(env.typeu) {
+            return self.on_signal(conn, env).await;
+        }
         let me = self.session.user_id.clone();
         let fp = env.fp.clone().filter(|_| env.qos);
         let seq = env.seq;
@@ -565,6 +634,12 @@ impl Engine {
             }
         }
         sync::emit(&self.session, &ingested);
+        // Delivered receipts (already in the outbox: a failed write is resent after login).
+        for env in &ingested.outbound {
+            if conn.send(env).await.is_err() {
+                return Flow::Drop;
+            }
+        }
         if gap {
             self.sync_notify.notify_one();
         }
@@ -607,6 +682,18 @@ impl Engine {
             Err(e) => tracing::error!(error = %e, "could not record a send failure"),
         }
         Flow::Continue
+    }
+}
+
+/// Pulls notices after every login and on every notice notify (typeu 80), coalesced.
+async fn notices_worker(session: Arc<Session>, notify: Arc<Notify>) {
+    loop {
+        notify.notified().await;
+        match crate::notices::pull(&session).await {
+            Ok(_) => {}
+            Err(Error::Unauthorized) => session.emit(Event::AuthExpired),
+            Err(e) => tracing::warn!(error = %e, "notices pull failed"),
+        }
     }
 }
 

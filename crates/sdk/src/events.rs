@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Conversation, Message, MessageStatus};
+use crate::model::{Conversation, FriendRequest, Group, Message, MessageStatus};
 
 /// State of the long connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,9 +20,10 @@ pub enum ConnectionState {
     Offline,
 }
 
-/// Something happened.
+/// Something happened. New variants may be added; match with a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// A new message from someone else was stored (live or by sync).
     MessageReceived(Message),
@@ -52,4 +53,37 @@ pub enum Event {
     SyncCompleted {
         count: usize,
     },
+    /// Someone asked to be this account's friend (live or by sync).
+    FriendRequestReceived(FriendRequest),
+    /// A friend request changed: accepted or declined (by either side), or one this account
+    /// sent from another device.
+    FriendRequestUpdated(FriendRequest),
+    /// The friends list changed (someone was added or removed); reload it with
+    /// [`crate::Client::friends`].
+    FriendsChanged,
+    /// A group this account is in was created, renamed or changed members (its state after).
+    GroupUpdated(Group),
+    /// This account is no longer in the group: removed, left, or the group was dissolved.
+    GroupLeft {
+        group_id: String,
+    },
+    /// A friend came online or went offline.
+    PresenceChanged {
+        user_id: String,
+        online: bool,
+    },
+    /// `user_id` is typing in `conversation_id` (1:1: the conversation is the user). Show it
+    /// for a few seconds; typing is sent at most every 3 s while it goes on.
+    Typing {
+        conversation_id: String,
+        user_id: String,
+    },
+    /// A message was removed from the store (a recalled notice).
+    MessageRemoved {
+        id: String,
+        conversation_id: String,
+    },
+    /// A stored message was replaced by a fuller form of itself (after a core_level upgrade,
+    /// a text fallback such as `[Sticker] Update Hongyan to see it` becomes the sticker).
+    MessageUpdated(Message),
 }

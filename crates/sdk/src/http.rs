@@ -7,8 +7,13 @@ use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use hongyan_protocol::api::{
+    AddMembers, CreateGroup, FriendList, GroupList, MemberList, NoticesPage, RenameGroup,
+    SendFriendRequest,
+};
+
 use crate::error::{Error, Result};
-use crate::model::{RegisteredUser, User};
+use crate::model::{Friend, FriendRequest, FriendRequests, Group, Member, RegisteredUser, User};
 
 /// Largest page the server serves.
 pub const MAX_SYNC_LIMIT: u32 = 500;
@@ -197,6 +202,137 @@ impl Http {
         Ok(Self::send::<Answer>(req).await?.users)
     }
 
+    async fn send_empty(req: RequestBuilder) -> Result<()> {
+        check(req.send().await?).await?;
+        Ok(())
+    }
+
+    /// `GET /api/v1/friends`.
+    pub async fn friends(&self, token: &str) -> Result<Vec<Friend>> {
+        let req = self.request(Method::GET, "/api/v1/friends", Some(token))?;
+        Ok(Self::send::<FriendList>(req).await?.friends)
+    }
+
+    /// `GET /api/v1/friends/requests`: pending requests to and from me.
+    pub async fn friend_requests(&self, token: &str) -> Result<FriendRequests> {
+        Self::send(self.request(Method::GET, "/api/v1/friends/requests", Some(token))?).await
+    }
+
+    /// `POST /api/v1/friends/requests`.
+    pub async fn send_friend_request(
+        &self,
+        token: &str,
+        to: &str,
+        message: &str,
+    ) -> Result<FriendRequest> {
+        let body = SendFriendRequest {
+            to: user_id_arg(to)?.to_owned(),
+            message: (!message.is_empty()).then(|| message.to_owned()),
+        };
+        let req = self
+            .request(Method::POST, "/api/v1/friends/requests", Some(token))?
+            .json(&body);
+        Self::send(req).await
+    }
+
+    /// `POST /api/v1/friends/requests/{id}/accept` (`accept`) or `…/decline`.
+    pub async fn answer_friend_request(
+        &self,
+        token: &str,
+        id: i64,
+        accept: bool,
+    ) -> Result<FriendRequest> {
+        let verb = if accept { "accept" } else { "decline" };
+        let path = format!("/api/v1/friends/requests/{id}/{verb}");
+        Self::send(self.request(Method::POST, &path, Some(token))?).await
+    }
+
+    /// `DELETE /api/v1/friends/{user_id}`.
+    pub async fn remove_friend(&self, token: &str, user_id: &str) -> Result<()> {
+        let path = format!("/api/v1/friends/{}", user_id_arg(user_id)?);
+        Self::send_empty(self.request(Method::DELETE, &path, Some(token))?).await
+    }
+
+    /// `POST /api/v1/groups`.
+    pub async fn create_group(&self, token: &str, name: &str, members: &[String]) -> Result<Group> {
+        let body = CreateGroup {
+            name: name.to_owned(),
+            members: user_ids_arg(members)?,
+        };
+        let req = self
+            .request(Method::POST, "/api/v1/groups", Some(token))?
+            .json(&body);
+        Self::send(req).await
+    }
+
+    /// `GET /api/v1/groups`: my groups.
+    pub async fn groups(&self, token: &str) -> Result<Vec<Group>> {
+        let req = self.request(Method::GET, "/api/v1/groups", Some(token))?;
+        Ok(Self::send::<GroupList>(req).await?.groups)
+    }
+
+    /// `GET /api/v1/groups/{gid}`.
+    pub async fn group(&self, token: &str, group_id: &str) -> Result<Group> {
+        let path = group_path(group_id)?;
+        Self::send(self.request(Method::GET, &path, Some(token))?).await
+    }
+
+    /// `PATCH /api/v1/groups/{gid}`.
+    pub async fn rename_group(&self, token: &str, group_id: &str, name: &str) -> Result<Group> {
+        let req = self
+            .request(Method::PATCH, &group_path(group_id)?, Some(token))?
+            .json(&RenameGroup {
+                name: name.to_owned(),
+            });
+        Self::send(req).await
+    }
+
+    /// `GET /api/v1/groups/{gid}/members`.
+    pub async fn group_members(&self, token: &str, group_id: &str) -> Result<Vec<Member>> {
+        let path = format!("{}/members", group_path(group_id)?);
+        let req = self.request(Method::GET, &path, Some(token))?;
+        Ok(Self::send::<MemberList>(req).await?.members)
+    }
+
+    /// `POST /api/v1/groups/{gid}/members`.
+    pub async fn add_group_members(
+        &self,
+        token: &str,
+        group_id: &str,
+        members: &[String],
+    ) -> Result<Group> {
+        let path = format!("{}/members", group_path(group_id)?);
+        let req = self
+            .request(Method::POST, &path, Some(token))?
+            .json(&AddMembers {
+                members: user_ids_arg(members)?,
+            });
+        Self::send(req).await
+    }
+
+    /// `DELETE /api/v1/groups/{gid}/members/{user_id}` (removing oneself = leaving).
+    pub async fn remove_group_member(
+        &self,
+        token: &str,
+        group_id: &str,
+        user_id: &str,
+    ) -> Result<()> {
+        let path = format!(
+            "{}/members/{}",
+            group_path(group_id)?,
+            user_id_arg(user_id)?
+        );
+        Self::send_empty(self.request(Method::DELETE, &path, Some(token))?).await
+    }
+
+    /// `GET /api/v1/broadcasts?after=<cursor>`: notices that changed for me after `cursor`.
+    pub async fn notices(&self, token: &str, after: i64) -> Result<NoticesPage> {
+        let req = self
+            .request(Method::GET, "/api/v1/broadcasts", Some(token))?
+            .query(&[("after", after.to_string())]);
+        Self::send(req).await
+    }
+
     /// `GET /api/v1/sync?after=<seq>&limit=<n>`.
     pub async fn sync(&self, token: &str, after: i64, limit: u32) -> Result<SyncPage> {
         let req = self
@@ -212,13 +348,35 @@ impl Http {
 /// The path of one user; ids are decimal numbers, anything else is refused before it can
 /// change the path.
 fn user_path(user_id: &str) -> Result<String> {
+    Ok(format!("/api/v1/users/{}", user_id_arg(user_id)?))
+}
+
+/// A user id argument, trimmed; anything but 1–20 decimal digits is refused.
+pub(crate) fn user_id_arg(user_id: &str) -> Result<&str> {
     let id = user_id.trim();
     if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::InvalidRequest(format!(
             "{user_id:?} is not a user id"
         )));
     }
-    Ok(format!("/api/v1/users/{id}"))
+    Ok(id)
+}
+
+fn user_ids_arg(ids: &[String]) -> Result<Vec<String>> {
+    ids.iter()
+        .map(|id| user_id_arg(id).map(str::to_owned))
+        .collect()
+}
+
+/// `/api/v1/groups/g<digits>`; anything else is refused.
+fn group_path(group_id: &str) -> Result<String> {
+    let id = group_id.trim();
+    if hongyan_protocol::api::parse_group_id(id).is_none() {
+        return Err(Error::InvalidRequest(format!(
+            "{group_id:?} is not a group id (g<digits>)"
+        )));
+    }
+    Ok(format!("/api/v1/groups/{id}"))
 }
 
 /// Turns an error answer into an [`Error`].
@@ -359,6 +517,14 @@ mod tests {
             .build()
             .expect("build");
         assert_eq!(req.url().query(), Some("q=al+ice%26x"));
+        assert_eq!(group_path(" g12 ").expect("gid"), "/api/v1/groups/g12");
+        for bad in ["12", "g", "g1/members", "gx", "../g1"] {
+            assert!(
+                matches!(group_path(bad), Err(Error::InvalidRequest(_))),
+                "{bad}"
+            );
+        }
+        assert!(user_ids_arg(&["1".into(), "x".into()]).is_err());
         let answer: User =
             serde_json::from_str(r#"{"user_id":"1","username":"a","nickname":"A"}"#).expect("u");
         assert_eq!(answer.nickname, "A");

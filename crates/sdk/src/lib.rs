@@ -36,10 +36,14 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod model;
+mod notices;
 pub mod qos;
+pub mod receipts;
 pub mod secrets;
+pub mod social;
 pub mod store;
 pub mod sync;
+pub mod throttle;
 pub mod version;
 
 pub use client::Client;

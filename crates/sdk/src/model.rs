@@ -1,8 +1,29 @@
 //! Plain data the SDK hands to the app: messages, conversations, accounts.
 //! All of it is `serde`-serializable so a UI bridge (Tauri) can pass it on.
 
+use hongyan_protocol::api::{GroupEvent, GroupEventKind};
 use hongyan_protocol::{kinds, Envelope, PacketType};
 use serde::{Deserialize, Serialize};
+
+pub use hongyan_protocol::api::{
+    Friend, FriendRequest, FriendRequestStatus, FriendRequests, Group, Member, Notice, Role, User,
+};
+
+/// The id of the conversation that holds notices (broadcasts).
+pub const NOTICES_CONVERSATION: &str = "notices";
+
+/// The message id of notice `id` in the notices conversation.
+pub fn notice_message_id(id: i64) -> String {
+    format!("notice-{id}")
+}
+
+/// What a notice message's `content` holds: `{"id","title","body"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeContent {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+}
 
 /// Where a message stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,14 +167,65 @@ impl Message {
         )
     }
 
-    /// The line a conversation list shows for this message.
+    /// The line a conversation list shows for this message. Group events read like
+    /// `10001 added 10002` (user ids; see [`Message::preview_with`] for names).
     pub fn preview(&self) -> String {
+        self.preview_with(|id| id.to_owned())
+    }
+
+    /// [`Message::preview`] with user ids turned into names by `name` (group events name
+    /// who did what: `alice added bob`).
+    pub fn preview_with(&self, name: impl Fn(&str) -> String) -> String {
         match self.typeu {
             kinds::UNSET | kinds::TEXT => self.content.chars().take(200).collect(),
             kinds::IMAGE => "[Image]".to_owned(),
             kinds::STICKER => "[Sticker]".to_owned(),
             kinds::RECALL => "[A message was recalled]".to_owned(),
+            kinds::GROUP_EVENT => match serde_json::from_str::<GroupEvent>(&self.content) {
+                Ok(e) => group_event_line(&e, &name),
+                Err(_) => "[Group changed]".to_owned(),
+            },
+            kinds::BROADCAST_NOTIFY => match serde_json::from_str::<NoticeContent>(&self.content) {
+                Ok(n) => format!("[Notice] {}", n.title).chars().take(200).collect(),
+                Err(_) => "[Notice]".to_owned(),
+            },
             _ => "[Message]".to_owned(),
+        }
+    }
+
+    /// Whether this message counts as unread when it arrives: messages from others and
+    /// notices do, group system lines (typeu 61) do not.
+    pub fn counts_as_unread(&self) -> bool {
+        !self.outgoing && self.status == MessageStatus::Received && self.typeu != kinds::GROUP_EVENT
+    }
+
+    /// Whether this is a 1:1 message from another user that gets delivered/read receipts.
+    pub fn wants_receipts(&self) -> bool {
+        !self.outgoing
+            && self.from != hongyan_protocol::SERVER_ID
+            && self.conversation_id == self.from
+            && !kinds::is_transient(self.typeu)
+            && self.typeu != kinds::RECEIPT
+    }
+
+    /// The notices-conversation message for `notice` as seen by `me`.
+    pub fn from_notice(notice: &Notice, me: &str) -> Self {
+        let content = NoticeContent {
+            id: notice.id,
+            title: notice.title.clone(),
+            body: notice.body.clone(),
+        };
+        Self {
+            id: notice_message_id(notice.id),
+            conversation_id: NOTICES_CONVERSATION.to_owned(),
+            from: hongyan_protocol::SERVER_ID.to_owned(),
+            to: me.to_owned(),
+            typeu: kinds::BROADCAST_NOTIFY,
+            content: serde_json::to_string(&content).unwrap_or_default(),
+            sent_at: notice.published_at,
+            seq: None,
+            status: MessageStatus::Received,
+            outgoing: false,
         }
     }
 
@@ -163,6 +235,24 @@ impl Message {
             sent_at: self.sent_at,
             id: self.id.clone(),
         }
+    }
+}
+
+/// `alice added bob, carol` and the like.
+fn group_event_line(e: &GroupEvent, name: &impl Fn(&str) -> String) -> String {
+    let by = name(&e.by);
+    let members = e
+        .members
+        .iter()
+        .map(|m| name(m))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match e.event {
+        GroupEventKind::Created => format!("{by} created the group \"{}\"", e.group.name),
+        GroupEventKind::Renamed => format!("{by} renamed the group to \"{}\"", e.group.name),
+        GroupEventKind::MembersAdded => format!("{by} added {members}"),
+        GroupEventKind::MemberRemoved => format!("{by} removed {members}"),
+        GroupEventKind::MemberLeft => format!("{members} left the group"),
     }
 }
 
@@ -211,14 +301,6 @@ pub struct Account {
 pub struct RegisteredUser {
     pub user_id: String,
     pub username: String,
-}
-
-/// A user as the server shows it to others (`GET /api/v1/users/{id}`, user search).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct User {
-    pub user_id: String,
-    pub username: String,
-    pub nickname: String,
 }
 
 #[cfg(test)]

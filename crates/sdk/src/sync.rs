@@ -2,10 +2,10 @@
 //! [`ingest`], the one place that turns server envelopes into stored messages (used for
 //! live pushes and sync pages alike).
 
+use hongyan_protocol::api::{FriendEvent, GroupEvent, Receipt, ReceiptKind};
 use hongyan_protocol::{kinds, Envelope, PacketType};
-use serde::Deserialize;
 
-use crate::engine::Session;
+use crate::engine::{Command, Session};
 use crate::error::Result;
 use crate::events::Event;
 use crate::model::{Conversation, Message, MessageStatus};
@@ -14,62 +14,65 @@ use crate::store::Store;
 /// Page size asked of the server.
 pub const PAGE_SIZE: u32 = 200;
 
+/// `sync_state` key: the lowest mailbox seq that arrived as a text fallback of a kind this
+/// client's core_level could not show.
+const FALLBACK_KEY: &str = "fallback_from";
+/// `sync_state` key: the core_level of the last sync run.
+const LEVEL_KEY: &str = "core_level";
+
 /// What storing a batch of envelopes changed.
 #[derive(Debug, Default)]
 pub struct Ingested {
-    /// New messages from others, in arrival order.
+    /// New messages from others (group system lines included), in arrival order.
     pub received: Vec<Message>,
     /// Own messages whose status moved (a sync copy before the ACK, receipts).
     pub status_changed: Vec<Message>,
+    /// Text fallbacks replaced by the full message (after a core_level upgrade).
+    pub upgraded: Vec<Message>,
     /// Conversations touched by new messages, after the change.
     pub conversations: Vec<Conversation>,
+    /// Friend and group events, in order.
+    pub social: Vec<Event>,
+    /// Receipts queued in the outbox by this batch, to put on the wire now.
+    pub outbound: Vec<Envelope>,
     /// Highest `seq` in the batch.
     pub max_seq: Option<i64>,
 }
 
-#[derive(Deserialize)]
-struct Receipt {
-    kind: String,
-    #[serde(default)]
-    ids: Vec<String>,
-}
-
-/// Stores chat envelopes as seen by account `me` (dedupe by id = fp) in one transaction,
-/// applies receipts (typeu 90) to own messages and marks own sync copies Sent.
+/// Stores chat envelopes as seen by account `me` (dedupe by id = fp) and applies
+/// everything else they carry: receipts (typeu 90) move own messages forward, friend events
+/// (60) update the caches once per fp, group events (61) are stored and update the groups
+/// cache, own sync copies count as ACKs, and each sender of new 1:1 messages gets one
+/// `delivered` receipt queued in the outbox.
 pub fn ingest(store: &Store, me: &str, envs: &[Envelope], now_ms: i64) -> Result<Ingested> {
     let mut out = Ingested {
         max_seq: envs.iter().filter_map(|e| e.seq).max(),
         ..Ingested::default()
     };
     let mut batch = Vec::new();
+    let mut qos_ids = std::collections::HashSet::new();
     for env in envs
         .iter()
         .filter(|e| e.packet_type == PacketType::CommonData)
     {
-        if env.typeu == kinds::RECEIPT && env.from != me {
-            let Some(r) = env
-                .data_content
-                .as_deref()
-                .and_then(|c| serde_json::from_str::<Receipt>(c).ok())
-            else {
-                tracing::debug!("ignoring an unreadable receipt");
+        match env.typeu {
+            kinds::RECEIPT => {
+                apply_receipt(store, me, env, &mut out)?;
                 continue;
-            };
-            let status = match r.kind.as_str() {
-                "read" => MessageStatus::Read,
-                _ => MessageStatus::Delivered,
-            };
-            for id in &r.ids {
-                if let Some(m) = store.advance_status(id, &status)? {
-                    out.status_changed.push(m);
-                }
             }
-            continue;
+            kinds::FRIEND_EVENT => {
+                apply_friend_event(store, me, env, now_ms, &mut out)?;
+                continue;
+            }
+            t if kinds::is_transient(t) => continue,
+            _ => {}
         }
         let mut env = env.clone();
         if env.fp.as_deref().is_none_or(str::is_empty) {
             // Not QoS: no id from the sender; give it one so it can be stored.
             env.fp = Some(uuid::Uuid::now_v7().to_string());
+        } else if env.qos {
+            qos_ids.extend(env.fp.clone());
         }
         if let Some(m) = Message::from_envelope(&env, me, now_ms) {
             batch.push(m);
@@ -82,10 +85,37 @@ pub fn ingest(store: &Store, me: &str, envs: &[Envelope], now_ms: i64) -> Result
             out.status_changed.push(changed);
         }
     }
+    for m in batch
+        .iter()
+        .filter(|m| !m.outgoing && !kinds::is_text(m.typeu))
+    {
+        if !fresh.iter().any(|f| f.id == m.id) {
+            if let Some(full) = store.upgrade_fallback(m)? {
+                out.upgraded.push(full);
+            }
+        }
+    }
+    let mut delivered = Vec::new();
     let mut touched: Vec<&str> = Vec::new();
     for m in &fresh {
         if !touched.contains(&m.conversation_id.as_str()) {
             touched.push(&m.conversation_id);
+        }
+        if m.typeu == kinds::GROUP_EVENT {
+            match serde_json::from_str::<GroupEvent>(&m.content) {
+                Ok(ev) => out
+                    .social
+                    .push(crate::social::apply_group_event(store, me, &ev)?),
+                Err(e) => tracing::warn!(error = %e, "unreadable group event"),
+            }
+        }
+        if m.wants_receipts() && qos_ids.contains(&m.id) {
+            delivered.push((m.from.clone(), m.id.clone()));
+        }
+        if let (Some(seq), false) = (m.seq, m.outgoing) {
+            if is_fallback(m) {
+                note_fallback(store, seq)?;
+            }
         }
     }
     for id in touched {
@@ -93,8 +123,95 @@ pub fn ingest(store: &Store, me: &str, envs: &[Envelope], now_ms: i64) -> Result
             out.conversations.push(c);
         }
     }
+    out.outbound = crate::receipts::envelopes(me, ReceiptKind::Delivered, &delivered);
+    store.queue_signals(&out.outbound, now_ms)?;
     out.received = fresh.into_iter().filter(|m| !m.outgoing).collect();
     Ok(out)
+}
+
+fn apply_receipt(store: &Store, me: &str, env: &Envelope, out: &mut Ingested) -> Result<()> {
+    if env.from == me {
+        // Our own receipt coming back by sync: the server has it. Never a message.
+        if let Some(fp) = env.fp.as_deref() {
+            store.ack(fp)?;
+        }
+        return Ok(());
+    }
+    let Some(r) = env
+        .data_content
+        .as_deref()
+        .and_then(|c| serde_json::from_str::<Receipt>(c).ok())
+    else {
+        tracing::debug!("ignoring an unreadable receipt");
+        return Ok(());
+    };
+    let status = match r.kind {
+        ReceiptKind::Read => MessageStatus::Read,
+        ReceiptKind::Delivered => MessageStatus::Delivered,
+    };
+    for id in &r.ids {
+        if let Some(m) = store.advance_status(id, &status)? {
+            out.status_changed.push(m);
+        }
+    }
+    Ok(())
+}
+
+fn apply_friend_event(
+    store: &Store,
+    me: &str,
+    env: &Envelope,
+    now_ms: i64,
+    out: &mut Ingested,
+) -> Result<()> {
+    let Some(ev) = env
+        .data_content
+        .as_deref()
+        .and_then(|c| serde_json::from_str::<FriendEvent>(c).ok())
+    else {
+        tracing::warn!("ignoring an unreadable friend event");
+        return Ok(());
+    };
+    // Live and again by sync: apply once.
+    let first = match env.fp.as_deref() {
+        Some(fp) => store.first_sighting(fp, now_ms)?,
+        None => true,
+    };
+    if first {
+        out.social
+            .extend(crate::social::apply_friend_event(store, me, &ev, now_ms)?);
+    }
+    Ok(())
+}
+
+/// Kinds whose text fallback an older core may have stored.
+const FALLBACK_KINDS: [i32; 7] = [
+    kinds::IMAGE,
+    kinds::STICKER,
+    kinds::RECALL,
+    kinds::FRIEND_EVENT,
+    kinds::GROUP_EVENT,
+    kinds::BROADCAST_NOTIFY,
+    i32::MAX, // "[Unsupported message] …"
+];
+
+/// Whether a received text is the server's fallback for a kind this core could not show.
+fn is_fallback(m: &Message) -> bool {
+    kinds::is_text(m.typeu)
+        && FALLBACK_KINDS
+            .iter()
+            .any(|k| kinds::text_fallback(*k) == m.content)
+}
+
+fn note_fallback(store: &Store, seq: i64) -> Result<()> {
+    match state_num(store, FALLBACK_KEY)? {
+        Some(from) if from <= seq => Ok(()),
+        _ => store.set_state(FALLBACK_KEY, &seq.to_string()),
+    }
+}
+
+fn state_num(store: &Store, key: &str) -> Result<Option<i64>> {
+    Ok(store.state(key)?.and_then(|v| v.parse().ok()))
 }
 
 /// Emits the events for an ingest result.
@@ -108,18 +225,61 @@ pub(crate) fn emit(session: &Session, ingested: &Ingested) {
     for m in &ingested.received {
         session.emit(Event::MessageReceived(m.clone()));
     }
+    for m in &ingested.upgraded {
+        session.emit(Event::MessageUpdated(m.clone()));
+    }
     for c in &ingested.conversations {
         session.emit(Event::ConversationUpdated(c.clone()));
+    }
+    for e in &ingested.social {
+        session.emit(e.clone());
     }
 }
 
 /// Pages `GET /sync?after=<cursor>` until `more=false`, storing each page and advancing
 /// the persisted cursor. Returns the number of new messages from others.
+///
+/// After a core_level upgrade it first pages again from the oldest message that arrived as
+/// a text fallback, so those messages are replaced by their full form.
 pub(crate) async fn run(session: &Session) -> Result<usize> {
     let _one_at_a_time = session.sync_lock.lock().await;
     let mut total = 0;
+    let level = i64::from(session.core_level);
+    let (fallback, last_level) = session
+        .store
+        .call(move |s| {
+            let r = (state_num(s, FALLBACK_KEY)?, state_num(s, LEVEL_KEY)?);
+            s.set_state(LEVEL_KEY, &level.to_string())?;
+            Ok(r)
+        })
+        .await?;
+    if let (Some(from), Some(last)) = (fallback, last_level) {
+        if level > last {
+            tracing::info!(
+                from,
+                "core_level upgraded: fetching full forms of fallbacks"
+            );
+            total += pull(session, Some(from - 1)).await?;
+            session
+                .store
+                .call(|s| s.set_state(FALLBACK_KEY, ""))
+                .await?;
+        }
+    }
+    total += pull(session, None).await?;
+    tracing::debug!(new = total, "sync completed");
+    session.emit(Event::SyncCompleted { count: total });
+    Ok(total)
+}
+
+/// Pages from `start` (default: the stored cursor) to the end of the mailbox.
+async fn pull(session: &Session, start: Option<i64>) -> Result<usize> {
+    let mut total = 0;
+    let mut after = match start {
+        Some(a) => a,
+        None => session.store.call(|s| s.sync_cursor()).await?,
+    };
     loop {
-        let after = session.store.call(|s| s.sync_cursor()).await?;
         let page = session.http.sync(&session.token, after, PAGE_SIZE).await?;
         let envs = page.envelopes();
         let me = session.user_id.clone();
@@ -135,13 +295,15 @@ pub(crate) async fn run(session: &Session) -> Result<usize> {
             .await?;
         total += ingested.received.len();
         emit(session, &ingested);
+        for env in &ingested.outbound {
+            let _ = session.commands.send(Command::Send(env.clone()));
+        }
         let progressed = ingested.max_seq.is_some_and(|m| m > after);
         if !page.more || !progressed {
             break;
         }
+        after = ingested.max_seq.unwrap_or(after);
     }
-    tracing::debug!(new = total, "sync completed");
-    session.emit(Event::SyncCompleted { count: total });
     Ok(total)
 }
 

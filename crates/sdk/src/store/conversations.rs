@@ -4,12 +4,17 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::Store;
 use crate::error::Result;
-use crate::model::{Conversation, Message, MessageStatus};
+use crate::model::{Conversation, Message};
 
 /// Records a newly stored message in its conversation: it becomes the last message if it
 /// is the newest, and a received message counts as unread.
 pub(super) fn touch(tx: &Transaction<'_>, m: &Message) -> rusqlite::Result<()> {
-    let unread = i64::from(!m.outgoing && m.status == MessageStatus::Received);
+    let unread = i64::from(m.counts_as_unread());
+    let preview = if m.typeu == hongyan_protocol::kinds::GROUP_EVENT {
+        m.preview_with(|id| super::users::display_name_in(tx, id))
+    } else {
+        m.preview()
+    };
     tx.prepare_cached(
         "INSERT INTO conversations (id, last_message_id, last_text, last_at, unread)
          VALUES (?1, ?2, ?3, ?4, ?5)
@@ -21,13 +26,7 @@ pub(super) fn touch(tx: &Transaction<'_>, m: &Message) -> rusqlite::Result<()> {
            last_at = MAX(conversations.last_at, excluded.last_at),
            unread = conversations.unread + excluded.unread",
     )?
-    .execute(params![
-        m.conversation_id,
-        m.id,
-        m.preview(),
-        m.sent_at,
-        unread
-    ])?;
+    .execute(params![m.conversation_id, m.id, preview, m.sent_at, unread])?;
     Ok(())
 }
 
@@ -69,8 +68,6 @@ impl Store {
 
     /// Sets the unread count to 0. Returns the conversation (None if unknown).
     pub fn mark_read(&self, id: &str) -> Result<Option<Conversation>> {
-        self.lock()
-            .execute("UPDATE conversations SET unread = 0 WHERE id = ?1", [id])?;
-        self.conversation(id)
+        Ok(self.mark_read_collect(id)?.0)
     }
 }

@@ -4,7 +4,10 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::Store;
 use crate::error::Result;
-use crate::model::{HistoryCursor, Message, MessageStatus};
+use crate::model::{Conversation, HistoryCursor, Message, MessageStatus};
+
+/// `(sender, message id)`: what a receipt acknowledges.
+pub type SenderAndId = (String, String);
 
 pub(super) const COLUMNS: &str =
     "id, conversation_id, sender, recipient, typeu, content, sent_at, \
@@ -40,8 +43,8 @@ pub(super) fn insert_in(tx: &Transaction<'_>, m: &Message) -> rusqlite::Result<b
     let inserted =
         tx.prepare_cached(
             "INSERT OR IGNORE INTO messages (id, conversation_id, sender, recipient, typeu, \
-             content, sent_at, seq, status, fail_code, fail_reason, outgoing, stored_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             content, sent_at, seq, status, fail_code, fail_reason, outgoing, stored_at, unread) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?
         .execute(params![
             m.id,
@@ -57,6 +60,7 @@ pub(super) fn insert_in(tx: &Transaction<'_>, m: &Message) -> rusqlite::Result<b
             reason,
             m.outgoing,
             hongyan_protocol::now_ms(),
+            m.counts_as_unread(),
         ])? == 1;
     if inserted {
         super::conversations::touch(tx, m)?;
@@ -154,6 +158,108 @@ impl Store {
                 .collect::<rusqlite::Result<Vec<_>>>()?,
         };
         Ok(rows)
+    }
+
+    /// Deletes a message (a recalled notice) and repairs its conversation: the newest
+    /// remaining message becomes the last one and an unread message stops counting.
+    /// Returns the deleted message and the conversation after the change.
+    pub fn delete_message(&self, id: &str) -> Result<Option<(Message, Option<Conversation>)>> {
+        let Some(m) = self.message(id)? else {
+            return Ok(None);
+        };
+        let unread: bool = {
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            let unread: bool =
+                tx.query_row("SELECT unread FROM messages WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+            tx.execute("DELETE FROM messages WHERE id = ?1", [id])?;
+            let last = tx
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 \
+                     ORDER BY sent_at DESC, id DESC LIMIT 1"
+                ))?
+                .query_row([&m.conversation_id], from_row)
+                .optional()?;
+            tx.execute(
+                "UPDATE conversations SET last_message_id = ?2, last_text = ?3,
+                   unread = MAX(0, unread - ?4) WHERE id = ?1",
+                params![
+                    m.conversation_id,
+                    last.as_ref().map(|l| l.id.clone()),
+                    last.as_ref().map(Message::preview),
+                    unread
+                ],
+            )?;
+            tx.commit()?;
+            unread
+        };
+        tracing::debug!(id, unread, "message deleted");
+        let conversation = self.conversation(&m.conversation_id)?;
+        Ok(Some((m, conversation)))
+    }
+
+    /// Marks a conversation read: its unread count goes to 0 and the messages that were
+    /// unread are returned as `(sender, id)` pairs of those that want read receipts.
+    pub fn mark_read_collect(
+        &self,
+        conversation_id: &str,
+    ) -> Result<(Option<Conversation>, Vec<SenderAndId>)> {
+        let newly_read = {
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            let rows = tx
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 AND unread = 1 \
+                     ORDER BY sent_at, id"
+                ))?
+                .query_map([conversation_id], from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            tx.execute(
+                "UPDATE messages SET unread = 0 WHERE conversation_id = ?1 AND unread = 1",
+                [conversation_id],
+            )?;
+            tx.execute(
+                "UPDATE conversations SET unread = 0 WHERE id = ?1",
+                [conversation_id],
+            )?;
+            tx.commit()?;
+            rows
+        };
+        let pairs = newly_read
+            .into_iter()
+            .filter(Message::wants_receipts)
+            .map(|m| (m.from, m.id))
+            .collect();
+        Ok((self.conversation(conversation_id)?, pairs))
+    }
+
+    /// Replaces a stored text fallback (what an older core_level received) by the full
+    /// message `m` with the same id. Returns the message if it was a fallback.
+    pub fn upgrade_fallback(&self, m: &Message) -> Result<Option<Message>> {
+        let fallback = hongyan_protocol::kinds::text_fallback(m.typeu);
+        let n = {
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            let n = tx.execute(
+                "UPDATE messages SET typeu = ?2, content = ?3
+                 WHERE id = ?1 AND typeu IN (-1, 1) AND content = ?4 AND sender = ?5",
+                params![m.id, m.typeu, m.content, fallback, m.from],
+            )?;
+            if n > 0 {
+                tx.execute(
+                    "UPDATE conversations SET last_text = ?2 WHERE last_message_id = ?1",
+                    params![m.id, m.preview()],
+                )?;
+            }
+            tx.commit()?;
+            n
+        };
+        if n == 0 {
+            return Ok(None);
+        }
+        self.message(&m.id)
     }
 
     /// Number of stored messages.

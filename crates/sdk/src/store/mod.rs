@@ -9,12 +9,16 @@
 //! Tables: `messages` (id = fp, the dedup key; index `(conversation_id, sent_at, id)` for
 //! keyset history), `conversations` (last message, unread count), `outbox` (unacked own
 //! messages with their envelope, attempts and last send time: it survives restarts) and
-//! `sync_state` (the mailbox seq cursor).
+//! `sync_state` (the mailbox seq cursor, the notices cursor). Version 2 adds a per-message
+//! unread flag and caches of friends, friend requests, groups and user names
+//! (`store/social.rs`, `store/users.rs`).
 
 mod conversations;
 mod messages;
 mod outbox;
 pub mod schema;
+mod social;
+mod users;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -48,6 +48,25 @@ impl Store {
         Ok(())
     }
 
+    /// Queues control envelopes (receipts) in the outbox: sent and resent like chat, ACKed
+    /// or dropped by their fp, but with no visible message behind them.
+    pub fn queue_signals(&self, envelopes: &[Envelope], now: i64) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for env in envelopes {
+            let Some(fp) = env.fp.as_deref() else {
+                continue;
+            };
+            tx.execute(
+                "INSERT OR IGNORE INTO outbox (id, envelope, attempts, last_sent_at, created_at)
+                 VALUES (?1, ?2, 0, ?3, ?3)",
+                params![fp, env.encode(), now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Every outbox entry, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
         let conn = self.lock();

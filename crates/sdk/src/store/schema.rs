@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// The schema version this build writes.
-pub const VERSION: i32 = 1;
+pub const VERSION: i32 = 2;
 
 const V1: &str = "
 CREATE TABLE IF NOT EXISTS messages (
@@ -46,6 +46,36 @@ CREATE TABLE IF NOT EXISTS sync_state (
 );
 ";
 
+/// Version 2 (issue 5): per-message unread flag (read receipts, removing an unread notice),
+/// caches of friends, pending friend requests, groups and user names, and the ids of server
+/// events already applied (a friend event can arrive live and again by sync).
+const V2: &str = "
+ALTER TABLE messages ADD COLUMN unread INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS messages_unread ON messages (conversation_id) WHERE unread = 1;
+CREATE TABLE IF NOT EXISTS friends (
+    user_id TEXT PRIMARY KEY,
+    body    TEXT NOT NULL           -- JSON api::Friend
+);
+CREATE TABLE IF NOT EXISTS friend_requests (
+    id       INTEGER PRIMARY KEY,
+    incoming INTEGER NOT NULL,
+    body     TEXT NOT NULL          -- JSON api::FriendRequest (pending ones only)
+);
+CREATE TABLE IF NOT EXISTS chat_groups (
+    group_id TEXT PRIMARY KEY,
+    body     TEXT NOT NULL          -- JSON api::Group
+);
+CREATE TABLE IF NOT EXISTS users (
+    user_id  TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    nickname TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seen_events (
+    id      TEXT PRIMARY KEY,
+    seen_at INTEGER NOT NULL
+);
+";
+
 /// Applies connection settings and brings the schema to [`VERSION`].
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     // journal_mode returns a row; in-memory databases answer "memory".
@@ -63,6 +93,12 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         let tx = conn.transaction()?;
         tx.execute_batch(V1)?;
         tx.pragma_update(None, "user_version", 1)?;
+        tx.commit()?;
+    }
+    if current < 2 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(V2)?;
+        tx.pragma_update(None, "user_version", 2)?;
         tx.commit()?;
     }
     Ok(())
