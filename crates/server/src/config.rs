@@ -5,7 +5,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Client heartbeat intervals MobileIMSDK ships as presets, in seconds.
 pub const HEARTBEAT_PRESETS: [u64; 7] = [3, 5, 10, 15, 30, 60, 120];
@@ -33,6 +33,10 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "hongyan-server", version, about)]
 pub struct Cli {
+    /// Without a command the server runs; `admin` runs an operator task and exits.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address for the HTTP API and the WebSocket gateway (path /websocket). Port 0 picks a
     /// free port; the bound address is printed on stdout.
     #[arg(long, env = "HONGYAN_HTTP_ADDR", default_value = "127.0.0.1:3000")]
@@ -71,9 +75,102 @@ pub struct Cli {
     #[arg(long, env = "HONGYAN_MIN_CORE_LEVEL", default_value_t = 0)]
     pub min_core_level: u32,
 
+    /// Allow 1:1 chat only between friends (others get error 1101; a note to self always
+    /// works) and group invitations only of friends. `--friends-only true|false`.
+    // default flips to true at integration
+    #[arg(long, env = "HONGYAN_FRIENDS_ONLY", default_value_t = false,
+          action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub friends_only: bool,
+
     /// Log format on stderr.
     #[arg(long, env = "HONGYAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+/// Commands besides running the server.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Operator tasks: `create-user` works on the data dir directly (safe while the server
+    /// runs); the others call the admin API of a running server with an admin login.
+    Admin(AdminArgs),
+}
+
+/// `hongyan-server admin …`
+#[derive(Debug, Clone, Args)]
+pub struct AdminArgs {
+    /// Base URL of the running server (API commands).
+    #[arg(
+        long,
+        env = "HONGYAN_ADMIN_SERVER",
+        default_value = "http://127.0.0.1:3000"
+    )]
+    pub server: String,
+    /// An administrator's username (API commands).
+    #[arg(long, env = "HONGYAN_ADMIN_USERNAME")]
+    pub username: Option<String>,
+    /// That administrator's password (API commands).
+    #[arg(long, env = "HONGYAN_ADMIN_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    #[command(subcommand)]
+    pub action: AdminAction,
+}
+
+/// What `admin` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminAction {
+    /// Creates an account directly in the data dir (optionally an administrator).
+    CreateUser {
+        /// The server's data directory (default: the server's default).
+        #[arg(long, env = "HONGYAN_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        nickname: Option<String>,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Lists the live long-connection sessions.
+    Sessions,
+    /// Notices (broadcasts): create, publish, recall, list.
+    Broadcast {
+        #[command(subcommand)]
+        action: BroadcastAction,
+    },
+}
+
+/// `admin broadcast …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum BroadcastAction {
+    /// Creates a notice for everyone, or (with --audience) a whitelist pre-release.
+    Create {
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        body: String,
+        /// Comma-separated user ids that may see it before it is published to all.
+        #[arg(long, value_delimiter = ',')]
+        audience: Option<Vec<String>>,
+    },
+    /// Makes a notice visible to everyone.
+    Publish { id: i64 },
+    /// Recalls a notice everywhere.
+    Recall { id: i64 },
+    /// Lists every notice with its audience.
+    List,
+}
+
+/// The data dir to use: the flag, else `<OS data dir>/hongyan-server`.
+pub fn resolve_data_dir(flag: Option<PathBuf>) -> Result<PathBuf, String> {
+    match flag {
+        Some(d) => Ok(d),
+        None => Ok(dirs::data_dir()
+            .ok_or("no OS data directory is known here; pass --data-dir")?
+            .join("hongyan-server")),
+    }
 }
 
 fn parse_heartbeat(s: &str) -> Result<u64, String> {
@@ -102,6 +199,8 @@ pub struct Config {
     pub read_timeout: Duration,
     pub token_ttl: Duration,
     pub min_core_level: u32,
+    /// Chat and invitations between friends only.
+    pub friends_only: bool,
 }
 
 impl Config {
@@ -115,6 +214,7 @@ impl Config {
             read_timeout: Duration::from_secs(20),
             token_ttl: Duration::from_secs(720 * 3600),
             min_core_level: 0,
+            friends_only: false,
         }
     }
 }
@@ -128,12 +228,7 @@ pub fn effective_read_timeout(heartbeat_secs: u64, requested_secs: u64) -> Durat
 impl Cli {
     /// Resolves defaults (the OS data dir) into a [`Config`].
     pub fn into_config(self) -> Result<Config, String> {
-        let data_dir = match self.data_dir {
-            Some(d) => d,
-            None => dirs::data_dir()
-                .ok_or("no OS data directory is known here; pass --data-dir")?
-                .join("hongyan-server"),
-        };
+        let data_dir = resolve_data_dir(self.data_dir)?;
         Ok(Config {
             http_addr: self.http_addr,
             tcp_addr: self.tcp_addr,
@@ -142,6 +237,7 @@ impl Cli {
             read_timeout: effective_read_timeout(self.heartbeat, self.read_timeout_secs),
             token_ttl: Duration::from_secs(self.token_ttl_hours * 3600),
             min_core_level: self.min_core_level,
+            friends_only: self.friends_only,
         })
     }
 }
@@ -219,5 +315,72 @@ mod tests {
         assert_eq!(cli.log_format, LogFormat::Json);
         assert!(parse(&["--http-addr", "nope"]).is_err());
         assert!(parse(&["--token-ttl-hours", "0"]).is_err());
+    }
+
+    #[test]
+    fn admin_commands_parse_beside_the_server_flags() {
+        assert!(parse(&[]).expect("ok").command.is_none());
+        let cli = parse(&[
+            "admin",
+            "create-user",
+            "--data-dir",
+            "d",
+            "--username",
+            "root",
+            "--password",
+            "password1",
+            "--admin",
+        ])
+        .expect("ok");
+        match cli.command {
+            Some(Command::Admin(AdminArgs {
+                action:
+                    AdminAction::CreateUser {
+                        username, admin, ..
+                    },
+                ..
+            })) => assert!(username == "root" && admin),
+            other => panic!("{other:?}"),
+        }
+        let cli = parse(&[
+            "admin",
+            "--server",
+            "http://h:1",
+            "--username",
+            "root",
+            "--password",
+            "p",
+            "broadcast",
+            "create",
+            "--title",
+            "t",
+            "--body",
+            "b",
+            "--audience",
+            "1,2",
+        ])
+        .expect("ok");
+        let Some(Command::Admin(args)) = cli.command else {
+            panic!("admin")
+        };
+        assert_eq!(args.username.as_deref(), Some("root"));
+        match args.action {
+            AdminAction::Broadcast {
+                action: BroadcastAction::Create { audience, .. },
+            } => assert_eq!(audience, Some(vec!["1".into(), "2".into()])),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn friends_only_takes_a_bool() {
+        assert!(!parse(&[]).expect("ok").friends_only);
+        assert!(parse(&["--friends-only", "true"]).expect("ok").friends_only);
+        assert!(
+            !parse(&["--friends-only", "false"])
+                .expect("ok")
+                .friends_only
+        );
+        assert!(parse(&["--friends-only", "maybe"]).is_err());
     }
 }

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api;
 pub mod config;
 pub mod gateway;
+pub mod relay;
 pub mod router;
 pub mod session;
 pub mod store;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub config: Config,
     pub store: Store,
     pub sessions: session::SessionRegistry,
+    /// Throttles typing signals per sender → recipient.
+    pub typing: relay::TypingGate,
     /// Cancelled when the server shuts down; every connection holds a child token.
     pub shutdown: CancellationToken,
     /// Every long-connection task, so shutdown can wait for them.
@@ -94,6 +97,7 @@ impl Server {
             config,
             store,
             sessions: session::SessionRegistry::new(),
+            typing: relay::TypingGate::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
         });

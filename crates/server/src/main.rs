@@ -1,10 +1,12 @@
 //! `hongyan-server`: parses flags, sets up logging, runs the server until SIGTERM / Ctrl-C.
 
+mod admin;
+
 use std::io::Write;
 
 use anyhow::Context;
 use clap::Parser;
-use hongyan_server::{Cli, LogFormat, Server};
+use hongyan_server::{config::Command, Cli, LogFormat, Server};
 use tracing_subscriber::EnvFilter;
 
 // glibc malloc keeps each argon2 call's 19 MiB in per-thread arenas (hundreds of MB after a
@@ -52,7 +54,10 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Some(Command::Admin(args)) = cli.command.take() {
+        return admin::run(args).await;
+    }
     init_logging(cli.log_format);
     let config = cli
         .into_config()

@@ -1,16 +1,18 @@
-//! Chat routing: validate a type-2 frame, store it, ACK the sender, forward to the recipient.
+//! Chat routing: validate a type-2 frame, store it, ACK the sender, forward to the
+//! recipients (one user, or every member of a group).
 //!
 //! The store answers only after commit, and the ACK is built from that answer, so an ACK
 //! always means "durably stored". A resend of a stored `(from, fp)` is ACKed again but is
 //! neither stored nor delivered a second time.
 
 use hongyan_protocol::{
-    codes, envelope::is_group_id, ClientVersion, Envelope, ErrorResponse, SERVER_ID,
+    api::parse_group_id, codes, envelope::is_group_id, kinds, ClientVersion, Envelope,
+    ErrorResponse, SERVER_ID,
 };
 
 use crate::{
     accounts::server_fp,
-    store::{ChatOutcome, NewChat, Store, StoreError},
+    store::{fanout::NewGroupChat, ChatOutcome, Delivery, NewChat, Store, StoreError},
 };
 
 /// What the connection should do after a chat frame.
@@ -18,15 +20,15 @@ use crate::{
 pub struct ChatResult {
     /// Goes back to the sender first (ACK or error).
     pub reply: Option<Envelope>,
-    /// Then this goes to the recipient (user id) if it is online.
-    pub forward: Option<(i64, Envelope)>,
+    /// Then each of these goes to its user if online.
+    pub forwards: Vec<Delivery>,
 }
 
 impl ChatResult {
     fn reply(env: Envelope) -> Self {
         Self {
             reply: Some(env),
-            forward: None,
+            forwards: Vec::new(),
         }
     }
 }
@@ -38,8 +40,52 @@ fn error(to: i64, code: i32, msg: &str, fp: Option<String>) -> ChatResult {
     ))
 }
 
-/// Handles one type-2 frame from logged-in user `user_id`.
-pub async fn route_chat(store: &Store, user_id: i64, env: Envelope) -> ChatResult {
+/// Kinds only the server writes (events, notice and presence signals).
+fn server_only(typeu: i32) -> bool {
+    matches!(
+        typeu,
+        kinds::FRIEND_EVENT
+            | kinds::GROUP_EVENT
+            | kinds::BROADCAST_NOTIFY
+            | kinds::BROADCAST_RECALL
+            | kinds::PRESENCE
+    )
+}
+
+fn store_failed(user_id: i64, e: &StoreError, fp: Option<String>) -> ChatResult {
+    match e {
+        StoreError::NoSuchUser => error(
+            user_id,
+            codes::ERR_NO_SUCH_RECIPIENT,
+            "no such recipient",
+            fp,
+        ),
+        StoreError::NotAllowed => error(
+            user_id,
+            codes::ERR_NOT_ALLOWED,
+            "not allowed: you are not friends with the recipient or not a member of the group",
+            fp,
+        ),
+        e => {
+            tracing::warn!(user = user_id, error = %e, "storing a chat message failed");
+            error(
+                user_id,
+                codes::ERR_SERVER_BUSY,
+                "the server could not store the message; resend later",
+                fp,
+            )
+        }
+    }
+}
+
+/// Handles one type-2 frame (other than typing) from logged-in user `user_id`.
+/// `friends_only`: 1:1 chat needs friendship (policy flag).
+pub async fn route_chat(
+    store: &Store,
+    friends_only: bool,
+    user_id: i64,
+    env: Envelope,
+) -> ChatResult {
     let fp = env.fp.clone().filter(|f| !f.is_empty());
     if env.from != user_id.to_string() {
         return error(
@@ -59,13 +105,12 @@ pub async fn route_chat(store: &Store, user_id: i64, env: Envelope) -> ChatResul
             _ => ChatResult::default(),
         };
     }
+    if server_only(env.typeu) {
+        let msg = format!("typeu {} is sent by the server only", env.typeu);
+        return error(user_id, codes::ERR_NOT_ALLOWED, &msg, fp);
+    }
     if is_group_id(&env.to) {
-        return error(
-            user_id,
-            codes::ERR_NOT_ALLOWED,
-            "group messages are not supported yet",
-            fp,
-        );
+        return route_group_chat(store, user_id, env, fp).await;
     }
     let Some(to) = env.to.parse::<i64>().ok().filter(|id| *id > 0) else {
         return error(
@@ -83,59 +128,104 @@ pub async fn route_chat(store: &Store, user_id: i64, env: Envelope) -> ChatResul
             fp: msg_fp.clone(),
             typeu: env.typeu,
             content: env.data_content.clone().unwrap_or_default(),
+            friends_only,
         })
         .await;
     let outcome = match stored {
         Ok(o) => o,
-        Err(StoreError::NoSuchUser) => {
-            return error(
-                user_id,
-                codes::ERR_NO_SUCH_RECIPIENT,
-                "no such recipient",
-                fp,
-            )
-        }
-        Err(e) => {
-            tracing::warn!(user = user_id, error = %e, "storing a chat message failed");
-            return error(
-                user_id,
-                codes::ERR_SERVER_BUSY,
-                "the server could not store the message; resend later",
-                fp,
-            );
-        }
+        Err(e) => return store_failed(user_id, &e, fp),
     };
     let reply = env
         .qos
         .then(|| Envelope::ack(env.to.clone(), user_id.to_string(), msg_fp.clone()));
-    let forward = match outcome {
+    let forwards = match outcome {
         ChatOutcome::Duplicate { .. } => {
             tracing::debug!(user = user_id, "duplicate fp acknowledged again");
-            None
+            Vec::new()
         }
         ChatOutcome::Stored { seq, sm } if to != user_id => {
-            let mut out = Envelope::chat(
-                env.from.clone(),
-                env.to.clone(),
-                msg_fp,
-                env.typeu,
-                env.data_content.clone().unwrap_or_default(),
-            );
-            out.sm = sm;
-            out.seq = Some(seq);
-            Some((to, out))
+            vec![(to, forward_of(&env, &msg_fp, seq, sm))]
         }
-        ChatOutcome::Stored { .. } => None,
+        ChatOutcome::Stored { .. } => Vec::new(),
     };
-    ChatResult { reply, forward }
+    ChatResult { reply, forwards }
 }
 
-/// Hook for version-aware delivery: turns a stored message into what a recipient running
-/// `version` can show. Today every kind goes out unchanged; the core_level downgrade
-/// (PROTOCOL.md "Application kinds") plugs in here for both push and sync.
-pub fn adapt_for_client(env: Envelope, version: &ClientVersion) -> Envelope {
-    let _ = version;
-    env
+fn forward_of(env: &Envelope, fp: &str, seq: i64, sm: i64) -> Envelope {
+    let mut out = Envelope::chat(
+        env.from.clone(),
+        env.to.clone(),
+        fp,
+        env.typeu,
+        env.data_content.clone().unwrap_or_default(),
+    );
+    out.sm = sm;
+    out.seq = Some(seq);
+    out
+}
+
+/// A message to `g<id>`: membership check and fan-out on write, then one forward per
+/// other member, each with that member's own seq. The sender's copy is stored for its
+/// other devices and sync, like a 1:1 own copy, and not pushed back.
+async fn route_group_chat(
+    store: &Store,
+    user_id: i64,
+    env: Envelope,
+    fp: Option<String>,
+) -> ChatResult {
+    if env.typeu == kinds::RECEIPT {
+        return error(
+            user_id,
+            codes::ERR_NOT_ALLOWED,
+            "groups get no receipts",
+            fp,
+        );
+    }
+    let Some(group_id) = parse_group_id(&env.to) else {
+        return error(user_id, codes::ERR_NOT_ALLOWED, "no such group", fp);
+    };
+    let msg_fp = fp.clone().unwrap_or_else(server_fp);
+    let stored = store
+        .store_group_chat(NewGroupChat {
+            from: user_id,
+            group_id,
+            fp: msg_fp.clone(),
+            typeu: env.typeu,
+            content: env.data_content.clone().unwrap_or_default(),
+        })
+        .await;
+    let stored = match stored {
+        Ok(s) => s,
+        Err(e) => return store_failed(user_id, &e, fp),
+    };
+    let reply = env
+        .qos
+        .then(|| Envelope::ack(env.to.clone(), user_id.to_string(), msg_fp.clone()));
+    let sm = stored.outcome.sm();
+    let forwards = stored
+        .copies
+        .into_iter()
+        .filter(|(member, _)| *member != user_id)
+        .map(|(member, seq)| (member, forward_of(&env, &msg_fp, seq, sm)))
+        .collect();
+    ChatResult { reply, forwards }
+}
+
+/// What a recipient running `version` gets for `env`: unchanged if its core understands
+/// the kind; else typeu 1 with the kind's text fallback (the stored original is untouched
+/// and arrives in full once the user runs a newer client). `None` for a signal with no
+/// readable form (receipt, presence, typing) that such a client should not see at all.
+pub fn adapt_for_client(mut env: Envelope, version: &ClientVersion) -> Option<Envelope> {
+    if version.supports(kinds::min_core_level(env.typeu)) {
+        return Some(env);
+    }
+    let fallback = kinds::text_fallback(env.typeu);
+    if fallback.is_empty() {
+        return None;
+    }
+    env.typeu = kinds::TEXT;
+    env.data_content = Some(fallback.to_owned());
+    Some(env)
 }
 
 #[cfg(test)]
@@ -167,39 +257,42 @@ mod tests {
     async fn stores_acks_and_forwards_once() {
         let (_d, store, a, b) = setup().await;
         let msg = Envelope::chat(a.to_string(), b.to_string(), "fp1", 1, "hi");
-        let r = route_chat(&store, a, msg.clone()).await;
+        let r = route_chat(&store, false, a, msg.clone()).await;
         let ack = r.reply.expect("ack");
         assert_eq!(ack.packet_type, PacketType::Ack);
         assert_eq!(ack.from, b.to_string());
         assert_eq!(ack.data_content.as_deref(), Some("fp1"));
-        let (to, fwd) = r.forward.expect("forward");
+        let (to, fwd) = r.forwards.into_iter().next().expect("forward");
         assert_eq!(to, b);
         assert_eq!(
             (fwd.seq, fwd.qos, fwd.fp.as_deref()),
             (Some(1), true, Some("fp1"))
         );
         assert!(fwd.sm > 0);
-        let again = route_chat(&store, a, msg).await;
+        let again = route_chat(&store, false, a, msg).await;
         assert!(again.reply.is_some());
-        assert!(again.forward.is_none());
+        assert!(again.forwards.is_empty());
     }
 
     #[tokio::test]
     async fn rejects_spoofed_unknown_and_group_targets() {
         let (_d, store, a, b) = setup().await;
         let spoof = Envelope::chat(b.to_string(), a.to_string(), "f", 1, "x");
-        assert_eq!(code_of(&route_chat(&store, a, spoof).await), 1105);
+        assert_eq!(code_of(&route_chat(&store, false, a, spoof).await), 1105);
         let nobody = Envelope::chat(a.to_string(), "99999", "f", 1, "x");
-        let r = route_chat(&store, a, nobody).await;
+        let r = route_chat(&store, false, a, nobody).await;
         assert_eq!(code_of(&r), 1107);
         let err: ErrorResponse = r.reply.expect("r").payload().expect("p");
         assert_eq!(err.fp.as_deref(), Some("f"));
         let junk = Envelope::chat(a.to_string(), "bob", "f", 1, "x");
-        assert_eq!(code_of(&route_chat(&store, a, junk).await), 1107);
+        assert_eq!(code_of(&route_chat(&store, false, a, junk).await), 1107);
         let group = Envelope::chat(a.to_string(), "g12", "f", 1, "x");
-        assert_eq!(code_of(&route_chat(&store, a, group).await), 1101);
+        assert_eq!(code_of(&route_chat(&store, false, a, group).await), 1101);
         let mut c2s = Envelope::new(PacketType::CommonData, a.to_string(), "0");
         c2s.data_content = Some("x".into());
-        assert_eq!(route_chat(&store, a, c2s).await, ChatResult::default());
+        assert_eq!(
+            route_chat(&store, false, a, c2s).await,
+            ChatResult::default()
+        );
     }
 }

@@ -40,6 +40,12 @@ pub struct SessionHandle {
     pub user_id: i64,
     pub first_login_time: i64,
     pub version: ClientVersion,
+    /// `"ws"` or `"tcp"`.
+    pub transport: &'static str,
+    /// The peer's socket address.
+    pub peer: String,
+    /// When the session logged in (ms).
+    pub since: i64,
     pub tx: mpsc::Sender<Outbound>,
     /// Cancelling it tears the connection down without flushing.
     pub cancel: CancellationToken,
@@ -148,6 +154,16 @@ impl SessionRegistry {
         self.lock().get(&user_id).cloned()
     }
 
+    /// Whether the user has a live session.
+    pub fn is_online(&self, user_id: i64) -> bool {
+        self.lock().contains_key(&user_id)
+    }
+
+    /// Every live session, in no particular order.
+    pub fn snapshot(&self) -> Vec<SessionHandle> {
+        self.lock().values().cloned().collect()
+    }
+
     /// Number of online users.
     pub fn len(&self) -> usize {
         self.lock().len()
@@ -170,6 +186,9 @@ mod tests {
                 user_id,
                 first_login_time: flt,
                 version: ClientVersion::unknown(),
+                transport: "ws",
+                peer: "127.0.0.1:1".into(),
+                since: 0,
                 tx,
                 cancel: CancellationToken::new(),
             },

@@ -23,6 +23,27 @@ use crate::{
 pub struct AuthUser {
     pub user_id: i64,
     pub token_hash: String,
+    pub is_admin: bool,
+}
+
+impl AuthUser {
+    /// Admin routes: 403 `forbidden` for everyone else.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("administrators only"))
+        }
+    }
+}
+
+/// A user id from a path or body (`"10001"`); 404 `not_found` when it is not one.
+pub fn parse_user_id(id: &str) -> Result<i64, ApiError> {
+    id.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::not_found(format!("no such user: {id:?}")))
 }
 
 impl FromRequestParts<Arc<AppState>> for AuthUser {
@@ -55,6 +76,7 @@ impl FromRequestParts<Arc<AppState>> for AuthUser {
         Ok(Self {
             user_id: info.user_id,
             token_hash: accounts::token_hash(token),
+            is_admin: info.is_admin,
         })
     }
 }
@@ -146,6 +168,19 @@ pub async fn login(
 ) -> Result<Json<LoginResponse>, ApiError> {
     if req.username.len() > 256 || req.password.len() > 1024 {
         return Err(invalid_credentials());
+    }
+    // A client that declares an old core (headers / User-Agent) is told to upgrade before
+    // it gets a token; one that declares nothing is checked at the long-connection login.
+    let min = state.config.min_core_level;
+    if client.0.is_some() && client.core_level() < min {
+        return Err(ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "client_too_old",
+            format!(
+                "this client (core_level {}) is too old; please upgrade Hongyan (minimum core_level {min})",
+                client.core_level()
+            ),
+        ));
     }
     match accounts::login(
         &state.store,

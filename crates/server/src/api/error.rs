@@ -40,6 +40,14 @@ impl ApiError {
         )
     }
 
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -58,8 +66,32 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "store error in HTTP handler");
-        Self::internal()
+        match e {
+            StoreError::NotFound => Self::new(StatusCode::NOT_FOUND, "not_found", "not found"),
+            StoreError::NoSuchUser => Self::new(StatusCode::NOT_FOUND, "not_found", "no such user"),
+            StoreError::AlreadyFriends => Self::new(
+                StatusCode::CONFLICT,
+                "already_friends",
+                "you are already friends",
+            ),
+            StoreError::NotPending => Self::new(
+                StatusCode::CONFLICT,
+                "not_pending",
+                "the request was already answered",
+            ),
+            StoreError::NotFriends(id) => Self::new(
+                StatusCode::FORBIDDEN,
+                "not_friends",
+                format!("user {id} is not your friend"),
+            ),
+            StoreError::TooManyMembers => Self::invalid_request(e.to_string()),
+            StoreError::Forbidden(why) => Self::new(StatusCode::FORBIDDEN, "forbidden", why),
+            StoreError::NotAllowed => Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            e => {
+                tracing::error!(error = %e, "store error in HTTP handler");
+                Self::internal()
+            }
+        }
     }
 }
 

@@ -2,6 +2,9 @@
 
 pub mod auth;
 pub mod error;
+pub mod friends;
+pub mod groups;
+pub mod notices;
 pub mod sync;
 
 use std::sync::Arc;
@@ -9,7 +12,7 @@ use std::sync::Arc;
 use axum::{
     extract::{FromRequest, FromRequestParts},
     middleware,
-    routing::{get, post},
+    routing::{delete, get, post},
     Router,
 };
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
@@ -42,6 +45,44 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/users", get(auth::users))
         .route("/api/v1/users/{id}", get(auth::user))
         .route("/api/v1/sync", get(sync::sync))
+        .route(
+            "/api/v1/friends/requests",
+            post(friends::send_request).get(friends::list_requests),
+        )
+        .route(
+            "/api/v1/friends/requests/{id}/accept",
+            post(friends::accept),
+        )
+        .route(
+            "/api/v1/friends/requests/{id}/decline",
+            post(friends::decline),
+        )
+        .route("/api/v1/friends", get(friends::list))
+        .route("/api/v1/friends/{user_id}", delete(friends::remove))
+        .route("/api/v1/groups", post(groups::create).get(groups::list))
+        .route(
+            "/api/v1/groups/{gid}",
+            get(groups::get).patch(groups::rename),
+        )
+        .route(
+            "/api/v1/groups/{gid}/members",
+            get(groups::members).post(groups::add_members),
+        )
+        .route(
+            "/api/v1/groups/{gid}/members/{user_id}",
+            delete(groups::remove_member),
+        )
+        .route("/api/v1/broadcasts", get(notices::changes))
+        .route(
+            "/api/v1/admin/broadcasts",
+            post(notices::create).get(notices::list_all),
+        )
+        .route(
+            "/api/v1/admin/broadcasts/{id}/publish",
+            post(notices::publish),
+        )
+        .route("/api/v1/admin/broadcasts/{id}", delete(notices::recall))
+        .route("/api/v1/admin/sessions", get(notices::sessions))
         .route("/websocket", get(crate::gateway::ws::upgrade))
         .fallback(|| async {
             ApiError::new(

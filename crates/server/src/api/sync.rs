@@ -42,11 +42,12 @@ pub async fn sync(
         .await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    // Version hook: a future issue downgrades kinds the caller's core_level predates.
+    // Kinds the caller's core_level predates come as text fallbacks (stored rows unchanged);
+    // signals with no readable form are left out for such a caller.
     let version = client.0.unwrap_or_default();
     let messages = rows
         .iter()
-        .map(|r| crate::router::adapt_for_client(r.to_envelope(), &version))
+        .filter_map(|r| crate::router::adapt_for_client(r.to_envelope(), &version))
         .collect();
     Ok(Json(SyncResponse { messages, more }))
 }

@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    accounts,
-    router::{self, route_chat},
+    accounts, relay,
+    router::route_chat,
     session::{next_conn_id, Outbound, Replaced, SessionHandle},
     AppState, SERVER_CORE_LEVEL,
 };
@@ -246,16 +246,17 @@ impl Connection {
             }
             PacketType::CommonData => {
                 let user_id = self.session.as_ref().map_or(0, |s| s.user_id);
-                let result = route_chat(&self.state.store, user_id, env).await;
+                if env.typeu == hongyan_protocol::kinds::TYPING {
+                    // Never stored, never answered.
+                    relay::relay_typing(&self.state, user_id, env).await;
+                    return Flow::Continue;
+                }
+                let friends_only = self.state.config.friends_only;
+                let result = route_chat(&self.state.store, friends_only, user_id, env).await;
                 if let Some(reply) = &result.reply {
                     self.send(reply).await;
                 }
-                if let Some((to, fwd)) = result.forward {
-                    if let Some(peer) = self.state.sessions.get(to) {
-                        let fwd = router::adapt_for_client(fwd, &peer.version);
-                        peer.send(fwd.encode());
-                    }
-                }
+                relay::deliver(&self.state, result.forwards);
                 Flow::Continue
             }
             PacketType::Ack => {
@@ -358,9 +359,14 @@ impl Connection {
                 return Flow::Close;
             }
         };
+        let mut relogin = false;
         if let Some(prev) = self.session.take() {
             if prev.user_id != user_id {
-                self.state.sessions.remove(prev.user_id, self.conn_id);
+                if self.state.sessions.remove(prev.user_id, self.conn_id) {
+                    relay::announce_presence(&self.state, prev.user_id, false).await;
+                }
+            } else {
+                relogin = true;
             }
         }
         // The answer is queued before the session is visible, so no forwarded message can
@@ -378,6 +384,9 @@ impl Connection {
             user_id,
             first_login_time: flt,
             version: version.clone(),
+            transport: self.meta.transport,
+            peer: self.meta.peer.map(|p| p.to_string()).unwrap_or_default(),
+            since: hongyan_protocol::now_ms(),
             tx: self.tx.clone(),
             cancel: self.cancel.clone(),
         });
@@ -400,12 +409,18 @@ impl Connection {
             );
         }
         self.session = Some(LoggedIn { user_id });
+        if replaced == Replaced::Nothing && !relogin {
+            // A quiet reconnect or a kick-out replaces a session: the user stayed online.
+            relay::announce_presence(&self.state, user_id, true).await;
+        }
         Flow::Continue
     }
 
     async fn finish(self, writer: tokio::task::JoinHandle<()>) {
         if let Some(s) = &self.session {
-            self.state.sessions.remove(s.user_id, self.conn_id);
+            if self.state.sessions.remove(s.user_id, self.conn_id) {
+                relay::announce_presence(&self.state, s.user_id, false).await;
+            }
         }
         if self.tx.try_send(Outbound::Close).is_err() {
             self.cancel.cancel();

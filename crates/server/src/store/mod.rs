@@ -6,6 +6,10 @@
 //! "committed", which is what lets the gateway ACK only durable messages. Reads run on
 //! read-only connections inside `spawn_blocking`; nothing here blocks the async runtime.
 
+pub mod fanout;
+pub mod friends;
+pub mod groups;
+pub mod notices;
 pub mod schema;
 pub mod sqlite;
 
@@ -28,7 +32,28 @@ pub enum StoreError {
     UsernameTaken,
     #[error("no such user")]
     NoSuchUser,
+    /// Not friends with the recipient / not a member of the group (chat code 1101).
+    #[error("not allowed: not friends or not a member")]
+    NotAllowed,
+    /// The thing does not exist or is not visible to the caller.
+    #[error("not found")]
+    NotFound,
+    #[error("already friends")]
+    AlreadyFriends,
+    #[error("the request is no longer pending")]
+    NotPending,
+    /// Inviting needs friendship with the invitee (friends_only).
+    #[error("user {0} is not your friend")]
+    NotFriends(i64),
+    #[error("a group has at most {max} members", max = hongyan_protocol::api::MAX_GROUP_MEMBERS)]
+    TooManyMembers,
+    /// The caller may not do this (e.g. a member removing someone else).
+    #[error("{0}")]
+    Forbidden(&'static str),
 }
+
+/// A frame the store produced for a user's mailbox, to push if that user is online.
+pub type Delivery = (i64, Envelope);
 
 /// One account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +72,7 @@ pub struct TokenInfo {
     pub user_id: i64,
     pub expires_at: i64,
     pub disabled: bool,
+    pub is_admin: bool,
 }
 
 /// A chat message to store.
@@ -57,6 +83,9 @@ pub struct NewChat {
     pub fp: String,
     pub typeu: i32,
     pub content: String,
+    /// Refuse ([`StoreError::NotAllowed`]) unless sender and recipient are friends
+    /// (a note to self is always allowed).
+    pub friends_only: bool,
 }
 
 /// Result of [`Store::store_chat`].

@@ -41,6 +41,61 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (from_id, fp)
     ) WITHOUT ROWID;
     "#,
+    // 2: friends, friend requests, administrators.
+    r#"
+    ALTER TABLE users ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE friends (
+        user_id   INTEGER NOT NULL,
+        friend_id INTEGER NOT NULL,
+        since     INTEGER NOT NULL,
+        PRIMARY KEY (user_id, friend_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE friend_requests (
+        id         INTEGER PRIMARY KEY,
+        from_id    INTEGER NOT NULL,
+        to_id      INTEGER NOT NULL,
+        message    TEXT    NOT NULL,
+        status     TEXT    NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX friend_requests_to ON friend_requests(to_id, status);
+    CREATE INDEX friend_requests_from ON friend_requests(from_id, status);
+    "#,
+    // 3: groups. AUTOINCREMENT: a deleted group's id is never handed out again.
+    r#"
+    CREATE TABLE chat_groups (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        name       TEXT    NOT NULL,
+        owner_id   INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE group_members (
+        group_id  INTEGER NOT NULL,
+        user_id   INTEGER NOT NULL,
+        joined_at INTEGER NOT NULL,
+        PRIMARY KEY (group_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX group_members_user ON group_members(user_id);
+    "#,
+    // 4: notices (public mailbox, read diffusion); `rev` is a global change counter.
+    r#"
+    CREATE TABLE notices (
+        id           INTEGER PRIMARY KEY,
+        title        TEXT    NOT NULL,
+        body         TEXT    NOT NULL,
+        audience_all INTEGER NOT NULL,
+        created_at   INTEGER NOT NULL,
+        published_at INTEGER NOT NULL,
+        recalled     INTEGER NOT NULL DEFAULT 0,
+        rev          INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX notices_rev ON notices(rev);
+    CREATE TABLE notice_audience (
+        notice_id INTEGER NOT NULL,
+        user_id   INTEGER NOT NULL,
+        PRIMARY KEY (notice_id, user_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// First user id handed out.

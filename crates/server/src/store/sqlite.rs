@@ -99,7 +99,7 @@ impl Store {
 
     /// Runs `f` on the writer connection inside a savepoint of the current group
     /// transaction, and answers only after that transaction committed.
-    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub(super) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -124,7 +124,7 @@ impl Store {
     }
 
     /// Runs `f` on a read-only connection on the blocking pool.
-    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub(super) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -201,6 +201,17 @@ impl Store {
             Ok(conn
                 .prepare_cached("UPDATE users SET disabled = ?2 WHERE id = ?1")?
                 .execute(params![user_id, disabled])?
+                > 0)
+        })
+        .await
+    }
+
+    /// Grants or revokes administrator rights. `false` if there is no such user.
+    pub async fn set_admin(&self, user_id: i64, admin: bool) -> Result<bool, StoreError> {
+        self.write(move |conn| {
+            Ok(conn
+                .prepare_cached("UPDATE users SET is_admin = ?2 WHERE id = ?1")?
+                .execute(params![user_id, admin])?
                 > 0)
         })
         .await
@@ -295,7 +306,7 @@ impl Store {
         self.read(move |conn| {
             Ok(conn
                 .prepare_cached(
-                    "SELECT t.user_id, t.expires_at, u.disabled FROM tokens t
+                    "SELECT t.user_id, t.expires_at, u.disabled, u.is_admin FROM tokens t
                      JOIN users u ON u.id = t.user_id
                      WHERE t.hash = ?1 AND t.expires_at > ?2",
                 )?
@@ -304,6 +315,7 @@ impl Store {
                         user_id: r.get(0)?,
                         expires_at: r.get(1)?,
                         disabled: r.get(2)?,
+                        is_admin: r.get(3)?,
                     })
                 })
                 .optional()?)
@@ -386,7 +398,7 @@ fn escape_like(s: &str) -> String {
     out
 }
 
-fn next_seq(conn: &Connection, user_id: i64) -> Result<i64, StoreError> {
+pub(super) fn next_seq(conn: &Connection, user_id: i64) -> Result<i64, StoreError> {
     conn.prepare_cached(
         "UPDATE users SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
     )?
@@ -402,6 +414,20 @@ fn store_chat_sync(conn: &Connection, msg: &NewChat) -> Result<ChatOutcome, Stor
         .optional()?;
     if let Some((seq, sm)) = seen {
         return Ok(ChatOutcome::Duplicate { seq, sm });
+    }
+    if msg.friends_only
+        && msg.to != msg.from
+        && !super::friends::are_friends(conn, msg.from, msg.to)?
+    {
+        // Only on this failure path: tell a missing recipient (1107) from a stranger (1101).
+        let exists = conn
+            .prepare_cached("SELECT 1 FROM users WHERE id = ?1")?
+            .exists([msg.to])?;
+        return Err(if exists {
+            StoreError::NotAllowed
+        } else {
+            StoreError::NoSuchUser
+        });
     }
     let sm = now_ms();
     let to = msg.to.to_string();
@@ -526,6 +552,7 @@ mod tests {
             fp: fp.into(),
             typeu: 1,
             content: format!("body {fp}"),
+            friends_only: false,
         }
     }
 

@@ -1,0 +1,173 @@
+//! `hongyan-server admin …` (the binary's operator commands): `create-user` writes to the
+//! data dir through the server's own store; the rest log in as an administrator and call
+//! the admin HTTP API of a running server. Results are printed as JSON on stdout.
+
+use anyhow::{bail, Context, Result};
+use hongyan_protocol::api::{Audience, CreateNotice};
+use hongyan_server::{
+    accounts,
+    config::{resolve_data_dir, AdminAction, AdminArgs, BroadcastAction},
+    Store,
+};
+use serde_json::{json, Value};
+
+pub async fn run(args: AdminArgs) -> Result<()> {
+    let out = match args.action {
+        AdminAction::CreateUser {
+            data_dir,
+            username,
+            password,
+            nickname,
+            admin,
+        } => {
+            let dir = resolve_data_dir(data_dir).map_err(anyhow::Error::msg)?;
+            create_user(&dir, username, password, nickname, admin).await?
+        }
+        AdminAction::Sessions => {
+            let api = Api::login(&args.server, args.username, args.password).await?;
+            api.call(reqwest::Method::GET, "/api/v1/admin/sessions", None)
+                .await?
+        }
+        AdminAction::Broadcast { action } => {
+            let api = Api::login(&args.server, args.username, args.password).await?;
+            match action {
+                BroadcastAction::Create {
+                    title,
+                    body,
+                    audience,
+                } => {
+                    let audience = audience.map_or(Audience::All, Audience::Users);
+                    let body = serde_json::to_value(CreateNotice {
+                        title,
+                        body,
+                        audience,
+                    })?;
+                    api.call(
+                        reqwest::Method::POST,
+                        "/api/v1/admin/broadcasts",
+                        Some(body),
+                    )
+                    .await?
+                }
+                BroadcastAction::Publish { id } => {
+                    let path = format!("/api/v1/admin/broadcasts/{id}/publish");
+                    api.call(reqwest::Method::POST, &path, None).await?
+                }
+                BroadcastAction::Recall { id } => {
+                    let path = format!("/api/v1/admin/broadcasts/{id}");
+                    api.call(reqwest::Method::DELETE, &path, None).await?;
+                    json!({"id": id, "recalled": true})
+                }
+                BroadcastAction::List => {
+                    api.call(reqwest::Method::GET, "/api/v1/admin/broadcasts", None)
+                        .await?
+                }
+            }
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+async fn create_user(
+    dir: &std::path::Path,
+    username: String,
+    password: String,
+    nickname: Option<String>,
+    admin: bool,
+) -> Result<Value> {
+    accounts::validate_username(&username).map_err(anyhow::Error::msg)?;
+    accounts::validate_password(&password).map_err(anyhow::Error::msg)?;
+    let nickname = nickname
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| username.clone());
+    accounts::validate_nickname(&nickname).map_err(anyhow::Error::msg)?;
+    let hash = accounts::hash_password(&password).map_err(anyhow::Error::msg)?;
+    let owned = dir.to_owned();
+    // SQLite (WAL, busy timeout) lets this process write beside a running server.
+    let store = tokio::task::spawn_blocking(move || Store::open(&owned))
+        .await?
+        .with_context(|| format!("opening the store in {}", dir.display()))?;
+    let created = store.create_user(username.clone(), nickname, hash).await;
+    let result = match created {
+        Ok(id) => {
+            if admin {
+                store.set_admin(id, true).await?;
+            }
+            Ok(json!({"user_id": id.to_string(), "username": username, "admin": admin}))
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!("creating user {username}"))),
+    };
+    store.close().await;
+    result
+}
+
+/// A logged-in admin API client.
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn login(
+        server: &str,
+        username: Option<String>,
+        password: Option<String>,
+    ) -> Result<Self> {
+        let (Some(username), Some(password)) = (username, password) else {
+            bail!("this command calls the admin API: pass --username and --password of an administrator");
+        };
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()?;
+        let base = server.trim_end_matches('/').to_owned();
+        let resp = http
+            .post(format!("{base}/api/v1/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {base}"))?;
+        let body = answer(resp).await.context("login failed")?;
+        let token = body["token"]
+            .as_str()
+            .context("the login answer has no token")?
+            .to_owned();
+        Ok(Self { http, base, token })
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        answer(req.send().await?).await
+    }
+}
+
+/// The JSON of a successful answer; an error with the server's message otherwise.
+async fn answer(resp: reqwest::Response) -> Result<Value> {
+    let status = resp.status();
+    let text = resp.text().await?;
+    let body: Value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    if !status.is_success() {
+        let msg = body["error"]["message"]
+            .as_str()
+            .map_or_else(|| body.to_string(), str::to_owned);
+        bail!("{status}: {msg}");
+    }
+    Ok(body)
+}
