@@ -68,6 +68,11 @@ impl ServerBuilder {
         self
     }
 
+    /// `--friends-only <bool>`: 1:1 chat and group invitations between friends only.
+    pub fn friends_only(self, on: bool) -> Self {
+        self.args(["--friends-only", if on { "true" } else { "false" }])
+    }
+
     /// Discards the server's stderr (its logs) instead of inheriting it.
     pub fn quiet(mut self, quiet: bool) -> Self {
         self.quiet = quiet;
@@ -200,6 +205,44 @@ impl TestServer {
             .await
             .unwrap_or_else(|_| panic!("server exits within {TERM_TIMEOUT:?} of SIGTERM"))
             .expect("wait for server")
+    }
+
+    /// Creates an administrator account with `hongyan-server admin create-user --admin`
+    /// on this server's data dir (safe while it runs); returns the user id.
+    pub async fn create_admin(&self, username: &str, password: &str) -> io::Result<String> {
+        self.create_user(username, password, true).await
+    }
+
+    /// Creates an account with `hongyan-server admin create-user` on this server's data dir
+    /// (an administrator when `admin`); returns the user id.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password: &str,
+        admin: bool,
+    ) -> io::Result<String> {
+        let bin = self.opts.bin.clone().unwrap_or_else(server_bin);
+        let mut cmd = Command::new(&bin);
+        cmd.args(["admin", "create-user", "--data-dir"])
+            .arg(self.data.path())
+            .args(["--username", username, "--password", password]);
+        if admin {
+            cmd.arg("--admin");
+        }
+        let out = cmd.stdin(Stdio::null()).output().await?;
+        if !out.status.success() {
+            return Err(io::Error::other(format!(
+                "admin create-user failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| io::Error::other(format!("admin create-user printed {text:?}: {e}")))?;
+        value["user_id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| io::Error::other(format!("no user_id in {text:?}")))
     }
 
     /// Starts the server again on the same data dir and the same ports.

@@ -65,9 +65,15 @@ fn add(
 ) -> Result<Vec<i64>, StoreError> {
     let mut fresh = Vec::new();
     for &id in ids {
-        if fresh.contains(&id) || is_member(conn, gid, id)? {
-            continue;
+        if !fresh.contains(&id) && !is_member(conn, gid, id)? {
+            fresh.push(id);
         }
+    }
+    // The size limit first: an oversized request is refused without per-user lookups.
+    if member_count(conn, gid)? + fresh.len() > MAX_GROUP_MEMBERS {
+        return Err(StoreError::TooManyMembers);
+    }
+    for &id in &fresh {
         let exists = conn
             .prepare_cached("SELECT 1 FROM users WHERE id = ?1")?
             .exists([id])?;
@@ -77,10 +83,6 @@ fn add(
         if friends_only && id != by && !are_friends(conn, by, id)? {
             return Err(StoreError::NotFriends(id));
         }
-        fresh.push(id);
-    }
-    if member_count(conn, gid)? + fresh.len() > MAX_GROUP_MEMBERS {
-        return Err(StoreError::TooManyMembers);
     }
     let now = now_ms();
     let mut insert = conn.prepare_cached(
@@ -316,5 +318,103 @@ impl Store {
         target: i64,
     ) -> Result<Vec<Delivery>, StoreError> {
         self.write(move |conn| remove(conn, me, gid, target)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::fanout::NewGroupChat;
+
+    #[tokio::test]
+    async fn a_group_holds_500_and_fans_out_one_copy_per_member_at_its_own_seq() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let mut users = Vec::new();
+        for i in 0..501 {
+            users.push(
+                store
+                    .create_user(format!("u{i}"), "n".into(), "h".into())
+                    .await
+                    .expect("user"),
+            );
+        }
+        let owner = users[0];
+        let over = store
+            .create_group(owner, "big".into(), users[1..].to_vec(), false)
+            .await;
+        assert!(matches!(over, Err(StoreError::TooManyMembers)), "{over:?}");
+        let (group, events) = store
+            .create_group(owner, "big".into(), users[1..500].to_vec(), false)
+            .await
+            .expect("500 fit");
+        assert_eq!(group.member_count, 500);
+        assert_eq!(events.len(), 500, "one created event per member");
+        let gid = parse(&group.group_id);
+        let full = store
+            .add_group_members(owner, gid, vec![users[500]], false)
+            .await;
+        assert!(matches!(full, Err(StoreError::TooManyMembers)), "{full:?}");
+        // users[1] got a message earlier, so its seq differs from the others'.
+        store
+            .store_chat(crate::store::NewChat {
+                from: users[2],
+                to: users[1],
+                fp: "x".into(),
+                typeu: 1,
+                content: "hi".into(),
+                friends_only: false,
+            })
+            .await
+            .expect("chat");
+        let out = store
+            .store_group_chat(NewGroupChat {
+                from: owner,
+                group_id: gid,
+                fp: "g-1".into(),
+                typeu: 1,
+                content: "hello all".into(),
+            })
+            .await
+            .expect("fan-out");
+        assert_eq!(out.copies.len(), 500);
+        for (user, seq) in &out.copies {
+            assert_eq!(store.last_seq(*user).await.expect("seq"), *seq);
+            let rows = store.mailbox_after(*user, seq - 1, 1).await.expect("rows");
+            assert_eq!(rows[0].fp, "g-1");
+            assert_eq!(rows[0].to, group.group_id);
+        }
+        let seq_of = |u: i64| out.copies.iter().find(|c| c.0 == u).map(|c| c.1);
+        assert_eq!(seq_of(users[1]), Some(3), "created event, chat, then this");
+        assert_eq!(seq_of(users[3]), Some(2));
+        // A resend is not stored again; a non-member is refused.
+        let again = store
+            .store_group_chat(NewGroupChat {
+                from: owner,
+                group_id: gid,
+                fp: "g-1".into(),
+                typeu: 1,
+                content: "hello all".into(),
+            })
+            .await
+            .expect("dup");
+        assert!(again.copies.is_empty());
+        let stranger = store
+            .store_group_chat(NewGroupChat {
+                from: users[500],
+                group_id: gid,
+                fp: "s".into(),
+                typeu: 1,
+                content: "x".into(),
+            })
+            .await;
+        assert!(
+            matches!(stranger, Err(StoreError::NotAllowed)),
+            "{stranger:?}"
+        );
+    }
+
+    fn parse(wire: &str) -> i64 {
+        hongyan_protocol::api::parse_group_id(wire).expect("group id")
     }
 }

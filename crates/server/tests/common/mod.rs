@@ -35,6 +35,92 @@ impl TestServer {
         Self::launch(builder().args(extra)).await
     }
 
+    /// Starts with `--friends-only true` (what the issue-5 tests run against).
+    pub async fn start_friends_only() -> Self {
+        Self::launch(builder().friends_only(true)).await
+    }
+
+    /// The process handle (admin helpers of the shared harness).
+    pub fn process(&self) -> &hongyan_tests::TestServer {
+        &self.process
+    }
+
+    /// Any method with a bearer token, a JSON body and extra headers.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut req = self.http_client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        status_json(req.send().await.expect("request")).await
+    }
+
+    /// POST with a bearer token.
+    pub async fn post_as(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(token), Some(body), &[])
+            .await
+    }
+
+    /// DELETE with a bearer token.
+    pub async fn delete_as(&self, token: &str, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::DELETE, path, Some(token), None, &[])
+            .await
+    }
+
+    /// `/api/v1/sync` declaring `core_level` in the headers.
+    pub async fn sync_at(&self, token: &str, after: i64, core_level: u32) -> Vec<Envelope> {
+        let level = core_level.to_string();
+        let (status, body) = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/sync?after={after}&limit=500"),
+                Some(token),
+                None,
+                &[
+                    ("platform", "linux"),
+                    ("app_version", "0.1.0"),
+                    ("core_level", &level),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| serde_json::from_value(m.clone()).expect("envelope"))
+            .collect()
+    }
+
+    /// Makes `a` and `b` friends through a request and its acceptance.
+    pub async fn befriend(&self, a: (&str, &str), b: (&str, &str)) {
+        let (st, req) = self
+            .post_as(a.1, "/api/v1/friends/requests", json!({"to": b.0}))
+            .await;
+        assert_eq!(st, 201, "{req}");
+        let id = req["id"].as_i64().expect("request id");
+        let (st, body) = self
+            .post_as(
+                b.1,
+                &format!("/api/v1/friends/requests/{id}/accept"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(st, 200, "{body}");
+    }
+
     /// Starts on `data_dir` (which outlives the server: restart tests reuse it).
     pub async fn start_in(data_dir: &Path, extra: &[&str]) -> Self {
         Self::launch(builder().data_dir(data_dir).args(extra)).await
@@ -281,6 +367,33 @@ impl Conn {
         let resp = self.recv().await.expect("login response");
         assert_eq!(resp.packet_type, PacketType::LoginResp);
         resp.payload().expect("login payload")
+    }
+
+    /// Logs in declaring `core_level` in the login extra; asserts success.
+    pub async fn login_at(&mut self, user_id: &str, token: &str, flt: i64, core_level: u32) {
+        let extra = json!({"platform": "linux", "app_version": "0.1.0",
+                           "core_level": core_level, "device": "test"});
+        let info = LoginInfo {
+            login_user_id: user_id.to_owned(),
+            login_token: token.to_owned(),
+            extra: Some(extra.to_string()),
+            first_login_time: flt,
+        };
+        self.send(&Envelope::login(&info)).await;
+        let resp = self.recv().await.expect("login response");
+        let resp: hongyan_protocol::LoginResponse = resp.payload().expect("login payload");
+        assert_eq!(resp.code, 0, "{resp:?}");
+    }
+
+    /// The next frame, which must be a type-2 push of `typeu`.
+    pub async fn expect_kind(&mut self, typeu: i32) -> Envelope {
+        let env = self.recv().await.expect("a frame");
+        assert_eq!(
+            (env.packet_type, env.typeu),
+            (PacketType::CommonData, typeu),
+            "{env:?}"
+        );
+        env
     }
 
     /// Next frame, asserting it is an error 52; returns (code, fp).
