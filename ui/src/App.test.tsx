@@ -35,6 +35,11 @@ beforeEach(() => {
   vi.mocked(ipc.getUser).mockResolvedValue({ user_id: "1", username: "me", nickname: "Me" });
   vi.mocked(ipc.markRead).mockResolvedValue(null);
   vi.mocked(ipc.logout).mockResolvedValue(null);
+  vi.mocked(ipc.listFriends).mockResolvedValue([]);
+  vi.mocked(ipc.friendRequests).mockResolvedValue({ incoming: [], outgoing: [] });
+  vi.mocked(ipc.listGroups).mockResolvedValue([]);
+  vi.mocked(ipc.getPresence).mockResolvedValue(false);
+  vi.mocked(ipc.sendTyping).mockResolvedValue(null);
 });
 
 describe("App", () => {

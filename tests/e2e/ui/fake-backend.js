@@ -18,7 +18,29 @@
   addUser("6", "history", "History Bot");
   addUser("7", "dmitri", "Dmitri Ivanov");
   addUser("8", "eve", "Eve");
+  addUser("9", "carol", "Carol Wu");
+  addUser("10", "frank", "Frank Li");
   let nextUserId = 100;
+  const pub = (id) => {
+    const u = users.get(id);
+    return u ? { user_id: u.user_id, username: u.username, nickname: u.nickname } : { user_id: id, username: id, nickname: id };
+  };
+
+  // --- friends, requests, groups, notices (docs/PROTOCOL.md, issue 5) --------------------
+  /** user id → { since, online } */
+  const friends = new Map();
+  const befriend = (id, online = false, since = now - 30 * DAY) => friends.set(id, { since, online });
+  befriend("2", true);
+  befriend("3", false);
+  befriend("4", true);
+  befriend("6", false);
+  befriend("7", false);
+  /** every request ever made, by id */
+  const requests = new Map();
+  let nextRequestId = 1;
+  /** gid → { group_id, name, owner, created_at, members: [{ user_id, role, joined_at }] } */
+  const groups = new Map();
+  let nextGroupId = 1;
 
   let counter = 0;
   const newId = () => `018f${String(++counter).padStart(12, "0")}`;
@@ -39,6 +61,7 @@
     return m;
   }
   function make(peer, outgoing, content, sent_at, status) {
+    if (peer.startsWith("g") && !outgoing) throw new Error("use groupMake for group messages");
     return {
       id: newId(),
       conversation_id: peer,
@@ -99,18 +122,96 @@
     push(make("6", i % 3 === 0, text, now - 2 * 3600_000 - (HISTORY - i) * 3 * 60_000, { kind: i % 3 === 0 ? "read" : "received" }));
   }
 
+  function groupMake(gid, from, typeu, content, sent_at, status) {
+    const own = from === ME;
+    return {
+      id: newId(),
+      conversation_id: gid,
+      from,
+      to: gid,
+      typeu,
+      content,
+      sent_at,
+      seq: null,
+      status: status ?? (own ? { kind: "sent" } : { kind: "received" }),
+      outgoing: own,
+    };
+  }
+  const groupView = (g) => ({ group_id: g.group_id, name: g.name, owner: g.owner, member_count: g.members.length, created_at: g.created_at });
+  const groupEventMessage = (g, event, by, members, at = Date.now()) =>
+    groupMake(g.group_id, "0", 61, JSON.stringify({ event, group: groupView(g), by, members }), at);
+  function makeGroup(name, owner, memberIds, at) {
+    const g = { group_id: `g${nextGroupId++}`, name, owner, created_at: at, members: [] };
+    g.members.push({ user_id: owner, role: "owner", joined_at: at });
+    for (const id of memberIds) if (id !== owner) g.members.push({ user_id: id, role: "member", joined_at: at });
+    groups.set(g.group_id, g);
+    return g;
+  }
+  {
+    const t0 = now - 3 * 3600_000;
+    const g = makeGroup("Weekend hikers", "4", [ME, "2", "3"], t0);
+    push(groupEventMessage(g, "created", "4", ["4", ME, "2", "3"], t0));
+    push(groupMake(g.group_id, "4", 1, "Saturday: the west ridge trail. Who's in?", t0 + 60_000));
+    push(groupMake(g.group_id, "2", 1, "Me! I'll bring snacks 🍫", t0 + 5 * 60_000));
+    push(groupMake(g.group_id, "3", 1, "Count me in. 8:00 at the station?", t0 + 7 * 60_000));
+    push(groupMake(g.group_id, ME, 1, "Sounds good, see you there", t0 + 9 * 60_000, { kind: "sent" }));
+  }
+  /** The notices: typeu 80 in the conversation "notices", content {"id","title","body"}. */
+  let nextNoticeId = 1;
+  const noticeMessage = (title, body, at = Date.now()) => {
+    const id = nextNoticeId++;
+    return {
+      id: `notice-${id}`,
+      conversation_id: "notices",
+      from: "0",
+      to: ME,
+      typeu: 80,
+      content: JSON.stringify({ id, title, body }),
+      sent_at: at,
+      seq: null,
+      status: { kind: "received" },
+      outgoing: false,
+    };
+  };
+  push(
+    noticeMessage(
+      "Welcome to Hongyan",
+      "Add friends from the Contacts tab, start group chats, and keep an eye on this space for announcements.",
+      now - 2 * DAY,
+    ),
+  );
+  push(
+    noticeMessage(
+      "Scheduled maintenance on Sunday",
+      "The server will be unavailable on Sunday from 02:00 to 03:00 (UTC).\nMessages sent during that time are delivered afterwards.",
+      now - 90 * 60_000,
+    ),
+  );
+  unread.set("notices", 1);
+
   // --- app state --------------------------------------------------------------------------
   let settings = { server_url: "http://localhost:8080", notifications: true, theme: "system", language: "en" };
   let account = null;
   let conn = { state: "connected" };
 
+  const nick = (id) => (id === ME && account ? "You" : users.get(id)?.nickname ?? id);
+  /** The SDK's Message::preview: text, a group event line, "[Notice] title". */
+  function preview(m) {
+    if (m.typeu === 61) {
+      const e = JSON.parse(m.content);
+      const who = e.members.map(nick).join(", ");
+      return { created: `${nick(e.by)} created the group`, renamed: `${nick(e.by)} renamed the group to ${e.group.name}`, members_added: `${nick(e.by)} added ${who}`, member_removed: `${nick(e.by)} removed ${who}`, member_left: `${who} left the group` }[e.event];
+    }
+    if (m.typeu === 80) return `[Notice] ${JSON.parse(m.content).title}`.slice(0, 200);
+    return m.content.slice(0, 200);
+  }
   function conversation(id) {
     const list = messages.get(id) ?? [];
     const last = list[list.length - 1];
     return {
       id,
       last_message_id: last ? last.id : null,
-      last_text: last ? last.content.slice(0, 200) : null,
+      last_text: last ? preview(last) : null,
       last_at: last ? last.sent_at : 0,
       unread: unread.get(id) ?? 0,
     };
@@ -138,6 +239,17 @@
   }
 
   const err = (kind, message) => ({ kind, message });
+  function groupEventOut(g, event, by, members) {
+    const m = push(groupEventMessage(g, event, by, members));
+    emit("message-received", m);
+    emit("conversation-updated", conversation(g.group_id));
+    emit("group-updated", groupView(g));
+  }
+  const memberGroup = (groupId) => {
+    const g = groups.get(groupId);
+    if (!g || !g.members.some((x) => x.user_id === ME)) throw err("not_found", "The server has no such item.");
+    return g;
+  };
   const calls = [];
   const fake = {
     ME,
@@ -168,6 +280,67 @@
       conn = state;
       emit("connection-state", state);
     },
+    friends,
+    requests,
+    groups,
+    /** `userId` asks me to be friends (the SDK's FriendRequestReceived). */
+    requestFrom(userId, message = "") {
+      const r = { id: nextRequestId++, from: pub(userId), to: pub(ME), message, status: "pending", created_at: Date.now() };
+      requests.set(r.id, r);
+      emit("friend-request", r);
+      return r;
+    },
+    /** The peer answers my request (accepted / declined). */
+    peerAnswers(userId, accept) {
+      const r = [...requests.values()].find((x) => x.from.user_id === ME && x.to.user_id === userId && x.status === "pending");
+      if (!r) throw new Error(`no pending request to ${userId}`);
+      r.status = accept ? "accepted" : "declined";
+      if (accept) befriend(userId, true, Date.now());
+      emit("friend-request-updated", { ...r });
+      if (accept) emit("friends-changed", null);
+      return r;
+    },
+    presence(userId, online) {
+      const f = friends.get(userId);
+      if (f) f.online = online;
+      emit("presence", { user_id: userId, online });
+    },
+    typing(conversationId, userId) {
+      emit("typing", { conversation_id: conversationId, user_id: userId });
+    },
+    /** A member writes in a group. */
+    groupMessage(gid, from, text) {
+      const m = push(groupMake(gid, from, 1, text, Date.now()));
+      unread.set(gid, (unread.get(gid) ?? 0) + 1);
+      emit("message-received", m);
+      emit("conversation-updated", conversation(gid));
+      emit("unread-total", { total: totalUnread() });
+      return m;
+    },
+    /** Someone else adds a member (or renames): the group event and the new group state. */
+    groupChange(gid, event, by, memberIds, newName) {
+      const g = groups.get(gid);
+      if (newName) g.name = newName;
+      if (event === "members_added") for (const id of memberIds) g.members.push({ user_id: id, role: "member", joined_at: Date.now() });
+      if (event === "member_removed" || event === "member_left") g.members = g.members.filter((m) => !memberIds.includes(m.user_id));
+      groupEventOut(g, event, by, memberIds);
+    },
+    notice(title, body) {
+      const m = push(noticeMessage(title, body));
+      unread.set("notices", (unread.get("notices") ?? 0) + 1);
+      emit("message-received", m);
+      emit("conversation-updated", conversation("notices"));
+      emit("unread-total", { total: totalUnread() });
+      return m;
+    },
+    recallNotice(id) {
+      const m = byId.get(id);
+      const list = messages.get("notices");
+      list.splice(list.indexOf(m), 1);
+      byId.delete(id);
+      emit("message-removed", { id, conversation_id: "notices" });
+      emit("conversation-updated", conversation("notices"));
+    },
     lastOwnMessage() {
       let best = null;
       for (const m of byId.values()) if (m.outgoing && (!best || m.id > best.id)) best = m;
@@ -175,9 +348,16 @@
     },
   };
 
+  /** Whether the server would take a message to `to` (friends only; groups need membership). */
+  function allowed(to) {
+    if (to.startsWith("g")) return !!groups.get(to)?.members.some((x) => x.user_id === ME);
+    return to === ME || friends.has(to);
+  }
   function ack(m) {
     setTimeout(() => {
-      if (fake.failNext) {
+      if (!allowed(m.to)) {
+        fake.setStatus(m.id, { kind: "failed", code: 1101, reason: "not friends" });
+      } else if (fake.failNext) {
         fake.failNext = false;
         fake.setStatus(m.id, { kind: "failed", code: 0, reason: "no ACK from the server" });
       } else {
@@ -261,6 +441,82 @@
         .filter((u) => u.username.toLowerCase().includes(q) || u.nickname.toLowerCase().includes(q))
         .map((u) => ({ user_id: u.user_id, username: u.username, nickname: u.nickname }));
     },
+    list_friends: () =>
+      [...friends.entries()].map(([id, f]) => ({ ...pub(id), since: f.since, online: f.online })),
+    friend_requests: () => {
+      const pending = [...requests.values()].filter((r) => r.status === "pending");
+      return { incoming: pending.filter((r) => r.to.user_id === ME), outgoing: pending.filter((r) => r.from.user_id === ME) };
+    },
+    send_friend_request: ({ toUserId, message }) => {
+      if (toUserId === ME) throw err("invalid_request", "You cannot befriend yourself.");
+      if (!users.has(toUserId)) throw err("not_found", "The server has no such item.");
+      if (friends.has(toUserId)) throw err("already_friends", "You are already friends.");
+      // They had asked me: friends at once.
+      const theirs = [...requests.values()].find((r) => r.from.user_id === toUserId && r.to.user_id === ME && r.status === "pending");
+      if (theirs) {
+        theirs.status = "accepted";
+        befriend(toUserId, false, Date.now());
+        emit("friends-changed", null);
+        return theirs;
+      }
+      const r = { id: nextRequestId++, from: pub(ME), to: pub(toUserId), message: message ?? "", status: "pending", created_at: Date.now() };
+      requests.set(r.id, r);
+      return r;
+    },
+    respond_friend_request: ({ id, accept }) => {
+      const r = requests.get(id);
+      if (!r || r.to.user_id !== ME) throw err("not_found", "The server has no such item.");
+      if (r.status !== "pending") throw err("conflict", "This request was already answered.");
+      r.status = accept ? "accepted" : "declined";
+      if (accept) {
+        befriend(r.from.user_id, true, Date.now());
+        emit("friends-changed", null);
+      }
+      emit("friend-request-updated", { ...r });
+      return r;
+    },
+    remove_friend: ({ userId }) => {
+      friends.delete(userId);
+      emit("friends-changed", null);
+      return null;
+    },
+    get_presence: ({ userId }) => friends.get(userId)?.online ?? false,
+    create_group: ({ name, members }) => {
+      if (!name.trim()) throw err("invalid_request", "The group needs a name.");
+      for (const id of members) if (!friends.has(id)) throw err("invalid_request", `User ${id} is not your friend.`);
+      const g = makeGroup(name.trim(), ME, members, Date.now());
+      groupEventOut(g, "created", ME, g.members.map((m) => m.user_id));
+      return groupView(g);
+    },
+    list_groups: () => [...groups.values()].filter((g) => g.members.some((x) => x.user_id === ME)).map(groupView),
+    get_group: ({ groupId }) => groupView(memberGroup(groupId)),
+    rename_group: ({ groupId, name }) => {
+      const g = memberGroup(groupId);
+      if (!name.trim()) throw err("invalid_request", "The group needs a name.");
+      g.name = name.trim();
+      groupEventOut(g, "renamed", ME, []);
+      return groupView(g);
+    },
+    group_members: ({ groupId }) =>
+      memberGroup(groupId).members.map((m) => ({ ...pub(m.user_id), role: m.role, joined_at: m.joined_at })),
+    add_group_members: ({ groupId, members }) => {
+      const g = memberGroup(groupId);
+      const added = members.filter((id) => !g.members.some((x) => x.user_id === id));
+      for (const id of added) g.members.push({ user_id: id, role: "member", joined_at: Date.now() });
+      groupEventOut(g, "members_added", ME, added);
+      return groupView(g);
+    },
+    remove_group_member: ({ groupId, userId }) => {
+      const g = memberGroup(groupId);
+      if (userId !== ME && g.owner !== ME) throw err("forbidden", "Only the owner may remove members.");
+      g.members = g.members.filter((x) => x.user_id !== userId);
+      groupEventOut(g, userId === ME ? "member_left" : "member_removed", ME, [userId]);
+      if (userId === ME) emit("group-left", { group_id: groupId });
+      return null;
+    },
+    leave_group: ({ groupId }) => commands.remove_group_member({ groupId, userId: ME }),
+    refresh_notices: () => null,
+    send_typing: () => null,
     "plugin:event|listen": ({ event, handler }) => {
       if (!listeners.has(event)) listeners.set(event, []);
       listeners.get(event).push(handler);

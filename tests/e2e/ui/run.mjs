@@ -86,6 +86,7 @@ page.on("request", (r) => {
 const shot = async (name) => {
   if (!writeShots) return;
   mkdirSync(shots, { recursive: true });
+  await page.mouse.move(700, 30); // no hover effects in the pictures
   await page.waitForTimeout(150); // let transitions settle
   await page.screenshot({ path: join(shots, `${name}.png`) });
 };
@@ -151,8 +152,10 @@ await step("receive messages: in the open chat, and an unread badge elsewhere", 
   await page.waitForTimeout(200);
   assert((await row("2").locator('[data-testid="unread"]').count()) === 0, "no badge on the open chat");
   // Bob's row moved to the top (sorted by activity).
-  const first = await page.locator('[data-testid="conversation"]').first().getAttribute("data-id");
-  assert(first === "2" || first === "3", `top row ${first}`);
+  // The notices stay pinned on top; below them, sorted by activity.
+  const rows = await page.locator('[data-testid="conversation"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-id")));
+  assert(rows[0] === "notices", `pinned notices first, got ${rows[0]}`);
+  assert(rows[1] === "2" || rows[1] === "3", `top row ${rows[1]}`);
 });
 
 await step("connection banner on reconnecting, gone when connected", async () => {
@@ -229,6 +232,218 @@ await step("start a chat by searching users by name", async () => {
   await tid("new-chat-open-id").click();
   await tid("chat-name").filter({ hasText: "555" }).waitFor(T);
   await row("555").waitFor(T);
+});
+
+const noHtml = async (where) => {
+  const n = await page.evaluate((sel) => document.querySelectorAll(`${sel} img, ${sel} script, ${sel} b`).length, where);
+  assert(n === 0, `no elements from user text in ${where} (${n})`);
+  assert(dialogs.length === 0, `dialogs fired: ${dialogs}`);
+};
+const friendIds = () => page.locator('[data-testid="friend"]').evaluateAll((els) => els.map((e) => `${e.dataset.id}:${e.dataset.online}`));
+
+await step("contacts: friends online first; add friend → the peer accepts; an incoming request accepted", async () => {
+  await row("3").click();
+  await tid("chat-name").filter({ hasText: "Bob Smith" }).waitFor(T);
+  await tid("nav-contacts").click();
+  await tid("contacts").waitFor(T);
+  await page.locator('[data-testid="friend"]').first().waitFor(T);
+  const ids = await friendIds();
+  assert(ids.slice(0, 2).every((x) => x.endsWith(":true")), `online friends first: ${ids}`);
+  assert(ids.slice(2).every((x) => x.endsWith(":false")), `then offline: ${ids}`);
+  // Add Carol with a message.
+  await tid("add-friend-button").click();
+  await tid("add-friend-query").fill("carol");
+  await page.locator('[data-testid="add-friend-user"][data-id="9"] [data-testid="add-friend-pick"]').click();
+  await tid("add-friend-message").fill("Hi Carol, it's Wang Fang from the hiking club");
+  await tid("add-friend-send").click();
+  await tid("add-friend-done").filter({ hasText: "Request sent to Carol Wu." }).waitFor(T);
+  await page.keyboard.press("Escape");
+  await page.locator('[data-testid="outgoing-request"]', { hasText: "Carol Wu" }).waitFor(T);
+  // Frank asks me.
+  await fake(() => window.__fake.requestFrom("10", "Hi! We met at the Rust meetup 👋"));
+  await tid("requests-badge").filter({ hasText: "1" }).waitFor(T);
+  const incoming = page.locator('[data-testid="friend-request"]', { hasText: "Frank Li" });
+  await incoming.getByText("We met at the Rust meetup").waitFor(T);
+  await shot("contacts");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot("contacts-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+  await incoming.locator('[data-testid="accept-request"]').click();
+  await page.locator('[data-testid="friend"][data-id="10"]').waitFor(T);
+  await tid("requests-badge").waitFor({ state: "detached", timeout: 15000 });
+  // Carol accepts (the peer's event): the pending row goes, she is a friend.
+  await fake(() => window.__fake.peerAnswers("9", true));
+  await page.locator('[data-testid="friend"][data-id="9"]').waitFor(T);
+  await page.locator('[data-testid="outgoing-request"]').waitFor({ state: "detached", timeout: 15000 });
+  // Presence moves Bob up among the online friends.
+  await fake(() => window.__fake.presence("3", true));
+  await page.locator('[data-testid="friend"][data-id="3"][data-online="true"]').waitFor(T);
+  const after = await friendIds();
+  const firstOffline = after.findIndex((x) => x.endsWith(":false"));
+  assert(after.indexOf("3:true") < firstOffline, `Bob among the online ones: ${after}`);
+  // Remove Dmitri, confirmed.
+  const dmitri = page.locator('[data-testid="friend"][data-id="7"]');
+  await dmitri.hover();
+  await dmitri.locator('[data-testid="remove-friend"]').click();
+  await tid("confirm-dialog").getByText("Remove Dmitri Ivanov from your friends?").waitFor(T);
+  await tid("confirm-ok").click();
+  await dmitri.waitFor({ state: "detached", timeout: 15000 });
+});
+
+await step("new group: create (HTML in the name stays text), chat, system lines, info panel: invite, remove, rename, leave", async () => {
+  const evil = '<img src=x onerror=alert(1)> Team';
+  await tid("new-group-button").click();
+  await tid("new-group-name").fill(evil);
+  await page.locator('[data-testid="new-group"] [data-testid="pick-friend"][data-id="2"]').click();
+  await page.locator('[data-testid="new-group"] [data-testid="pick-friend"][data-id="9"]').click();
+  await tid("new-group-create").click();
+  await tid("chat-name").filter({ hasText: evil }).waitFor(T);
+  assert((await tid("chat-name").textContent()) === evil, "group name shown literally");
+  await tid("chat-status").filter({ hasText: "3 members" }).waitFor(T);
+  await tid("system-line").filter({ hasText: `You created the group “${evil}”` }).waitFor(T);
+  const gid = await page.locator('[data-testid="conversation"][aria-current="true"]').getAttribute("data-id");
+  assert(/^g\d+$/.test(gid), `group conversation selected: ${gid}`);
+  await tid("composer-input").fill("Hello team");
+  await tid("composer-input").press("Enter");
+  await messageByText("Hello team").locator('[data-status="sent"]').waitFor(T);
+  await fake((g) => window.__fake.groupMessage(g, "2", "Hi all! 👋"), gid);
+  const hi = messageByText("Hi all!");
+  await hi.locator('[data-testid="message-sender"]').filter({ hasText: "Alice Chen" }).waitFor(T);
+  // Info panel: I am the owner.
+  await tid("group-info-button").click();
+  await tid("group-info").waitFor(T);
+  await page.locator('[data-testid="group-member"][data-id="100"][data-role="owner"]').waitFor(T);
+  assert((await page.locator('[data-testid="group-member"]').count()) === 3, "three members");
+  await tid("group-invite").click();
+  await page.locator('[data-testid="group-info"] [data-testid="pick-friend"][data-id="4"]').click();
+  await tid("group-invite-add").click();
+  await tid("system-line").filter({ hasText: "You added 李雷" }).waitFor(T);
+  await tid("chat-status").filter({ hasText: "4 members" }).waitFor(T);
+  await page.locator('[data-testid="group-member"][data-id="4"]').waitFor(T);
+  await page.locator('[data-testid="group-member"][data-id="9"] [data-testid="remove-member"]').click();
+  await tid("confirm-ok").click();
+  await tid("system-line").filter({ hasText: "You removed Carol Wu" }).waitFor(T);
+  await page.locator('[data-testid="group-member"][data-id="9"]').waitFor({ state: "detached", timeout: 15000 });
+  await tid("group-rename").click();
+  await tid("group-name-input").fill("Trip planning");
+  await tid("group-name-save").click();
+  await tid("chat-name").filter({ hasText: "Trip planning" }).waitFor(T);
+  await tid("system-line").filter({ hasText: "You renamed the group to “Trip planning”" }).waitFor(T);
+  await noHtml("body");
+  // Leave: the chat stays readable, writing is off.
+  await tid("leave-group").click();
+  await tid("confirm-dialog").getByText("Leave “Trip planning”?").waitFor(T);
+  await tid("confirm-ok").click();
+  await tid("not-member-banner").waitFor(T);
+  assert(await tid("composer-input").isDisabled(), "composer disabled after leaving");
+  await tid("group-info").waitFor({ state: "detached", timeout: 15000 });
+});
+
+await step("group chat screenshot with the info panel (light, dark)", async () => {
+  await row("g1").click();
+  await tid("chat-name").filter({ hasText: "Weekend hikers" }).waitFor(T);
+  await fake(() => window.__fake.groupMessage("g1", "3", "I'll bring the map 🗺️"));
+  await messageByText("I'll bring the map").waitFor(T);
+  await tid("group-info-button").click();
+  await page.locator('[data-testid="group-member"][data-id="4"][data-role="owner"]').waitFor(T);
+  assert((await page.locator('[data-testid="remove-member"]').count()) === 0, "no remove buttons for a member");
+  await shot("group-chat");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot("group-chat-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+  await tid("group-info-button").click();
+  await tid("group-info").waitFor({ state: "detached", timeout: 15000 });
+});
+
+await step("notices: pinned with an unread badge, cards, recall; HTML in a notice stays text", async () => {
+  await tid("nav-chats").click();
+  const notices = row("notices");
+  assert((await page.locator('[data-testid="conversation"]').first().getAttribute("data-id")) === "notices", "pinned on top");
+  await notices.locator('[data-testid="unread"]').filter({ hasText: "1" }).waitFor(T);
+  await notices.click();
+  await tid("chat-name").filter({ hasText: "Notices" }).waitFor(T);
+  await tid("notice-card").filter({ hasText: "Scheduled maintenance on Sunday" }).waitFor(T);
+  assert((await page.locator('[data-testid="notice-card"]').count()) === 2, "two notices");
+  assert((await tid("composer-input").count()) === 0, "no composer in the notices");
+  assert(await fake(() => window.__fake.calls.some((c) => c.cmd === "refresh_notices")), "notices refreshed on open");
+  await notices.locator('[data-testid="unread"]').waitFor({ state: "detached", timeout: 15000 });
+  await shot("notices");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot("notices-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+  const title = "<script>alert(1)</script>Release 2.0";
+  const body = '<b>bold?</b> <img src=x onerror=alert(2)>';
+  const m = await fake(([t, b]) => window.__fake.notice(t, b), [title, body]);
+  const card = page.locator(`[data-testid="notice-card"][data-id="${m.id}"]`);
+  await card.waitFor(T);
+  assert((await card.locator('[data-testid="notice-title"]').textContent()) === title, "title literal");
+  assert((await card.locator('[data-testid="notice-body"]').textContent()) === body, "body literal");
+  await noHtml('[data-testid="messages"]');
+  await fake((id) => window.__fake.recallNotice(id), m.id);
+  await card.waitFor({ state: "detached", timeout: 15000 });
+});
+
+await step("1:1 presence and typing; the composer sends typing", async () => {
+  await row("2").click();
+  await tid("chat-name").filter({ hasText: "Alice Chen" }).waitFor(T);
+  await tid("chat-status").filter({ hasText: /^online$/ }).waitFor(T);
+  await page.locator('.chat-header [data-testid="presence-dot"]').waitFor(T);
+  await row("2").locator('[data-testid="presence-dot"]').waitFor(T);
+  await fake(() => window.__fake.typing("2", "2"));
+  await tid("chat-status").filter({ hasText: "typing…" }).waitFor(T);
+  await shot("typing");
+  // "typing…" ends by itself about 5 s after the last event.
+  const t0 = Date.now();
+  await tid("chat-status").filter({ hasText: /^online$/ }).waitFor(T);
+  assert(Date.now() - t0 > 3000, `typing shown for a while (${Date.now() - t0} ms)`);
+  await fake(() => window.__fake.presence("2", false));
+  await tid("chat-status").filter({ hasText: "ID 2" }).waitFor(T);
+  await page.locator('.chat-header [data-testid="presence-dot"]').waitFor({ state: "detached", timeout: 15000 });
+  await fake(() => window.__fake.presence("2", true));
+  await tid("composer-input").pressSequentially("typing a reply");
+  const typingCalls = await fake(() => window.__fake.calls.filter((c) => c.cmd === "send_typing" && c.args.conversationId === "2").length);
+  assert(typingCalls >= 1 && typingCalls <= 3, `send_typing called, throttled (${typingCalls})`);
+  await tid("composer-input").fill("");
+});
+
+await step("a message to a non-friend fails with 1101; add friend, they accept, retry → sent", async () => {
+  await tid("new-chat-button").click();
+  await tid("new-chat-query").fill("eve");
+  await tid("new-chat").getByText("Eve", { exact: true }).click();
+  await tid("chat-name").filter({ hasText: "Eve" }).waitFor(T);
+  await tid("not-friend-banner").waitFor(T);
+  await fake(() => (window.__fake.ackDelay = 200));
+  await tid("composer-input").fill("Hi Eve, happy new year!");
+  await tid("composer-input").press("Enter");
+  const m = messageByText("Hi Eve, happy new year!");
+  await m.locator('[data-status="failed"]').waitFor(T);
+  await m.locator('[data-testid="failed-reason"]').filter({ hasText: "Not friends — add them first" }).waitFor(T);
+  await shot("failed-not-friends");
+  await tid("chat-add-friend").click();
+  await tid("add-friend-send").click();
+  await tid("add-friend-done").waitFor(T);
+  await page.keyboard.press("Escape");
+  await tid("not-friend-banner").getByText("Friend request sent").waitFor(T);
+  await fake(() => window.__fake.peerAnswers("8", true));
+  await tid("not-friend-banner").waitFor({ state: "detached", timeout: 15000 });
+  await m.getByRole("button", { name: /Retry/ }).click();
+  await m.locator('[data-status="sent"]').waitFor(T);
+  assert((await m.locator('[data-testid="failed-reason"]').count()) === 0, "reason gone after the retry");
+});
+
+await step("contacts in 简体中文", async () => {
+  await tid("settings-button").click();
+  await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");
+  await page.keyboard.press("Escape");
+  await tid("nav-contacts").click();
+  await page.getByRole("heading", { name: "通讯录" }).waitFor(T);
+  await page.getByText("添加好友").first().waitFor(T);
+  await shot("contacts-zh-CN");
+  await tid("settings-button").click();
+  await page.getByRole("combobox", { name: "语言" }).selectOption("en");
+  await page.keyboard.press("Escape");
+  await tid("nav-chats").click();
+  await page.getByRole("heading", { name: "Chats" }).waitFor(T);
 });
 
 const perf = {};

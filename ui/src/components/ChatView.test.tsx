@@ -2,7 +2,7 @@ import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../ipc";
-import { msg, renderI18n } from "../test/render";
+import { friend, group, mockSocial, msg, renderSocial, user } from "../test/render";
 import { ChatView, upsertMessage } from "./ChatView";
 
 vi.mock("../ipc");
@@ -26,14 +26,14 @@ afterAll(() => {
 
 beforeEach(() => {
   vi.resetAllMocks();
-  vi.mocked(ipc.on).mockReturnValue(() => {});
+  mockSocial({ friends: [friend("2", "Bob")] });
   vi.mocked(ipc.getUser).mockResolvedValue({ user_id: "2", username: "bob", nickname: "Bob" });
 });
 
 describe("ChatView", () => {
   it("loads history and resolves the peer's name", async () => {
     vi.mocked(ipc.loadHistory).mockResolvedValue([msg({ content: "newest" }), msg({ content: "older" })].reverse());
-    renderI18n(<ChatView conversationId="2" />);
+    renderSocial(<ChatView conversationId="2" me="1" />);
     expect(await screen.findByText("newest")).toBeInTheDocument();
     expect(ipc.loadHistory).toHaveBeenCalledWith("2", 50);
     expect(await screen.findByTestId("chat-name")).toHaveTextContent("Bob");
@@ -43,7 +43,7 @@ describe("ChatView", () => {
     const failed = msg({ content: "boom", status: { kind: "failed", code: 0, reason: "timeout" } });
     vi.mocked(ipc.loadHistory).mockResolvedValue([failed]);
     vi.mocked(ipc.retryMessage).mockResolvedValue({ ...failed, status: { kind: "sending" } });
-    renderI18n(<ChatView conversationId="2" />);
+    renderSocial(<ChatView conversationId="2" me="1" />);
     await userEvent.click(await screen.findByRole("button", { name: /Retry/ }));
     expect(ipc.retryMessage).toHaveBeenCalledWith(failed.id);
     await waitFor(() => expect(document.querySelector('[data-status="sending"]')).not.toBeNull());
@@ -52,10 +52,67 @@ describe("ChatView", () => {
   it("sends through the IPC and shows a send error inline, translated", async () => {
     vi.mocked(ipc.loadHistory).mockResolvedValue([]);
     vi.mocked(ipc.sendText).mockRejectedValue({ kind: "message_too_large", message: "too large" });
-    renderI18n(<ChatView conversationId="2" />);
+    renderSocial(<ChatView conversationId="2" me="1" />);
     await userEvent.type(screen.getByRole("textbox"), "hi{Enter}");
     expect(ipc.sendText).toHaveBeenCalledWith("2", "hi");
     expect(await screen.findByRole("alert")).toHaveTextContent("The message is too long.");
+  });
+});
+
+describe("ChatView kinds", () => {
+  const notice = (id: number, title: string) =>
+    msg({ id: `notice-${id}`, typeu: 80, from: "0", conversation_id: "notices", outgoing: false, status: { kind: "received" }, content: JSON.stringify({ id, title, body: `${title} body` }) });
+
+  it("notices: refreshed on open, cards, no composer, a recalled one disappears", async () => {
+    const s = mockSocial();
+    vi.mocked(ipc.loadHistory).mockResolvedValue([notice(2, "Second"), notice(1, "First")]);
+    renderSocial(<ChatView conversationId="notices" me="1" />);
+    expect(await screen.findByText("Second")).toBeInTheDocument();
+    expect(screen.getAllByTestId("notice-card")).toHaveLength(2);
+    expect(ipc.refreshNotices).toHaveBeenCalled();
+    expect(screen.queryByRole("textbox")).toBeNull();
+    s.emit("message-removed", { id: "notice-1", conversation_id: "notices" });
+    await waitFor(() => expect(screen.getAllByTestId("notice-card")).toHaveLength(1));
+    s.emit("message-removed", { id: "notice-2", conversation_id: "elsewhere" });
+    expect(screen.getAllByTestId("notice-card")).toHaveLength(1);
+  });
+
+  it("group: system lines centered, senders named, typing sent on input", async () => {
+    mockSocial({ groups: [group("g1", "Trip", "1", 3)] });
+    vi.mocked(ipc.getUser).mockImplementation(async (id) => user(id, id === "3" ? "Carol" : `U${id}`));
+    const created = msg({ typeu: 61, from: "0", conversation_id: "g1", outgoing: false, status: { kind: "received" }, content: JSON.stringify({ event: "created", by: "1", members: ["1", "3"], group: { group_id: "g1", name: "Trip", owner: "1", member_count: 2, created_at: 0 } }) });
+    const hello = msg({ from: "3", to: "g1", conversation_id: "g1", outgoing: false, status: { kind: "received" }, content: "hello all" });
+    vi.mocked(ipc.loadHistory).mockResolvedValue([hello, created]);
+    renderSocial(<ChatView conversationId="g1" me="1" />);
+    expect(await screen.findByTestId("system-line")).toHaveTextContent("You created the group “Trip”");
+    expect(await screen.findByTestId("message-sender")).toHaveTextContent("Carol");
+    await userEvent.type(screen.getByRole("textbox"), "x");
+    expect(ipc.sendTyping).toHaveBeenCalledWith("g1");
+  });
+
+  it("group I left: a banner and no writing", async () => {
+    mockSocial({ groups: [] });
+    vi.mocked(ipc.loadHistory).mockResolvedValue([]);
+    renderSocial(<ChatView conversationId="g9" me="1" />);
+    expect(await screen.findByTestId("not-member-banner")).toBeInTheDocument();
+    expect(screen.getByRole("textbox")).toBeDisabled();
+  });
+
+  it("1:1 with a non-friend: a banner offering to add them", async () => {
+    mockSocial({ friends: [] });
+    vi.mocked(ipc.loadHistory).mockResolvedValue([]);
+    const onAddFriend = vi.fn();
+    renderSocial(<ChatView conversationId="2" me="1" onAddFriend={onAddFriend} />);
+    expect(await screen.findByTestId("not-friend-banner")).toHaveTextContent("Bob is not your friend yet");
+    await userEvent.click(screen.getByTestId("chat-add-friend"));
+    expect(onAddFriend).toHaveBeenCalledWith("2");
+  });
+
+  it("1:1 with a friend: no banner", async () => {
+    vi.mocked(ipc.loadHistory).mockResolvedValue([msg({ content: "hi" })]);
+    renderSocial(<ChatView conversationId="2" me="1" />);
+    await screen.findByText("hi");
+    expect(screen.queryByTestId("not-friend-banner")).toBeNull();
   });
 });
 

@@ -3,18 +3,25 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import {
   loadHistory,
   on,
+  refreshNotices,
   retryMessage,
   sendText,
+  sendTyping,
   type IpcError,
   type Message,
   type MessageStatus,
 } from "../ipc";
 import { useI18n } from "../i18n";
+import { conversationKind, isSystemMessage, TYPEU_NOTICE } from "../lib/conversation";
 import { dayLabel, sameDay } from "../lib/format";
+import { useConversationName } from "../lib/names";
+import { useSocial } from "../lib/social";
 import { useDisplayName } from "../lib/users";
-import { Avatar } from "./Avatar";
+import { ChatHeader } from "./ChatHeader";
 import { Composer } from "./Composer";
 import { MessageBubble } from "./MessageBubble";
+import { NoticeCard } from "./NoticeCard";
+import { SystemLine } from "./SystemLine";
 
 export const PAGE = 50;
 const LOAD_MARGIN = 400; // px from the top that starts loading the next older page
@@ -39,13 +46,58 @@ export function upsertMessage(list: Message[], m: Message): Message[] {
 
 interface Props {
   conversationId: string;
+  /** The signed-in user's id ("You" in group events, no sender name on own messages). */
+  me: string;
   /** Called when a message of this conversation arrives while it is open. */
   onIncoming?: (m: Message) => void;
+  infoOpen?: boolean;
+  onToggleInfo?: () => void;
+  /** Opens the friend-request form for a user (chat with a non-friend). */
+  onAddFriend?: (userId: string) => void;
 }
 
-export function ChatView({ conversationId, onIncoming }: Props) {
+/** A group message from someone else, with the sender's name on the first of a run. */
+function GroupBubble({ m, first, onRetry }: { m: Message; first: boolean; onRetry: (id: string) => void }) {
+  const sender = useDisplayName(m.outgoing ? null : m.from);
+  return <MessageBubble message={m} first={first} onRetry={onRetry} sender={m.outgoing ? undefined : sender} />;
+}
+
+/** Above the messages: why sending may not work here, with the way out. */
+function ChatBanner({ conversationId, me, onAddFriend }: { conversationId: string; me: string; onAddFriend?: (id: string) => void }) {
+  const { t } = useI18n();
+  const social = useSocial();
+  const name = useConversationName(conversationId);
+  const kind = conversationKind(conversationId);
+  if (kind === "group" && social.groupsLoaded && !social.group(conversationId)) {
+    return (
+      <div className="chat-banner" role="status" data-testid="not-member-banner">
+        {t("group.notMember")}
+      </div>
+    );
+  }
+  if (kind !== "direct" || conversationId === me || !social.friendsLoaded || social.isFriend(conversationId)) return null;
+  const requested = social.outgoing.some((r) => r.to.user_id === conversationId);
+  return (
+    <div className="chat-banner" role="status" data-testid="not-friend-banner">
+      <span>{t("chat.notFriend", { name })}</span>
+      {requested ? (
+        <span className="tag">{t("chat.requested")}</span>
+      ) : (
+        onAddFriend && (
+          <button type="button" className="btn small primary" onClick={() => onAddFriend(conversationId)} data-testid="chat-add-friend">
+            {t("chat.addFriend")}
+          </button>
+        )
+      )}
+    </div>
+  );
+}
+
+export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInfo, onAddFriend }: Props) {
   const { t, lang, errorText } = useI18n();
-  const name = useDisplayName(conversationId);
+  const social = useSocial();
+  const name = useConversationName(conversationId);
+  const kind = conversationKind(conversationId);
   const [messages, setMessages] = useState<Message[]>([]);
   const [hasMore, setHasMore] = useState(true);
   const [loading, setLoading] = useState(true);
@@ -82,6 +134,11 @@ export function ChatView({ conversationId, onIncoming }: Props) {
     earlyStatus.current.delete(m.id);
     return { ...m, status: s };
   };
+
+  // The notices are pulled (read diffusion): ask for changes whenever they are opened.
+  useEffect(() => {
+    if (kind === "notices") refreshNotices().catch(() => {});
+  }, [kind]);
 
   // First page (the parent keys this view by conversation id, so state starts fresh).
   useEffect(() => {
@@ -165,9 +222,21 @@ export function ChatView({ conversationId, onIncoming }: Props) {
         return next;
       });
     });
+    // A recalled notice (or any message the SDK dropped) disappears from the view.
+    const offRemoved = on("message-removed", ({ id, conversation_id }) => {
+      if (conversation_id !== convRef.current) return;
+      setMessages((cur) => cur.filter((m) => m.id !== id));
+    });
+    // A stored message replaced by a fuller form of itself (after a core_level upgrade).
+    const offUpdated = on("message-updated", (m) => {
+      if (m.conversation_id !== convRef.current) return;
+      setMessages((cur) => (cur.some((x) => x.id === m.id) ? upsertMessage(cur, m) : cur));
+    });
     return () => {
       offReceived();
       offStatus();
+      offRemoved();
+      offUpdated();
     };
   }, []);
 
@@ -202,19 +271,17 @@ export function ChatView({ conversationId, onIncoming }: Props) {
     [errorText],
   );
 
+  const typing = useCallback(() => {
+    sendTyping(conversationId).catch(() => {});
+  }, [conversationId]);
+
   const items = virtualizer.getVirtualItems();
+  const canWrite = kind === "direct" || (kind === "group" && (!social.groupsLoaded || !!social.group(conversationId)));
 
   return (
-    <section className="chat" aria-label={name}>
-      <header className="chat-header">
-        <Avatar id={conversationId} name={name} size={40} />
-        <div className="chat-title">
-          <div className="chat-name" data-testid="chat-name">
-            {name}
-          </div>
-          <div className="chat-sub">{name !== conversationId ? `ID ${conversationId}` : ""}</div>
-        </div>
-      </header>
+    <section className={`chat chat-${kind}`} aria-label={name}>
+      <ChatHeader conversationId={conversationId} me={me} infoOpen={infoOpen} onToggleInfo={onToggleInfo} />
+      <ChatBanner conversationId={conversationId} me={me} onAddFriend={onAddFriend} />
       <div className="messages" ref={scrollRef} onScroll={onScroll} data-testid="messages">
         <div className="messages-inner" style={{ height: virtualizer.getTotalSize() }}>
           {items.map((row) => {
@@ -227,7 +294,7 @@ export function ChatView({ conversationId, onIncoming }: Props) {
                   className="vrow history-top"
                   style={{ transform: `translateY(${row.start}px)` }}
                 >
-                  {hasMore ? (loading ? t("chat.loadingOlder") : "") : t("chat.start")}
+                  {hasMore ? (loading ? t("chat.loadingOlder") : "") : kind === "notices" ? "" : t("chat.start")}
                 </div>
               );
             }
@@ -235,7 +302,12 @@ export function ChatView({ conversationId, onIncoming }: Props) {
             const m = messages[j];
             const prev = j > 0 ? messages[j - 1] : null;
             const newDay = !prev || !sameDay(prev.sent_at, m.sent_at);
-            const first = newDay || prev.from !== m.from;
+            const first = newDay || prev.from !== m.from || isSystemMessage(prev);
+            let body;
+            if (isSystemMessage(m)) body = <SystemLine message={m} me={me} />;
+            else if (m.typeu === TYPEU_NOTICE) body = <NoticeCard message={m} />;
+            else if (kind === "group") body = <GroupBubble m={m} first={first} onRetry={retry} />;
+            else body = <MessageBubble message={m} first={first} onRetry={retry} />;
             return (
               <div
                 key={row.key}
@@ -249,13 +321,21 @@ export function ChatView({ conversationId, onIncoming }: Props) {
                     <span>{dayLabel(m.sent_at, lang, t)}</span>
                   </div>
                 )}
-                <MessageBubble message={m} first={first} onRetry={retry} />
+                {body}
               </div>
             );
           })}
         </div>
       </div>
-      <Composer onSend={send} error={error} />
+      {kind === "notices" ? (
+        error && (
+          <div className="composer-error pad" role="alert">
+            {error}
+          </div>
+        )
+      ) : (
+        <Composer onSend={send} error={error} disabled={!canWrite} onTyping={typing} />
+      )}
     </section>
   );
 }

@@ -2,7 +2,7 @@ import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { renderI18n } from "../test/render";
-import { Composer } from "./Composer";
+import { Composer, TYPING_EVERY_MS } from "./Composer";
 
 describe("Composer", () => {
   it("sends on Enter and clears the box", async () => {
@@ -49,5 +49,26 @@ describe("Composer", () => {
     await userEvent.type(await screen.findByRole("searchbox", { name: "Search emoji" }), "grinning face");
     await userEvent.click(screen.getByRole("button", { name: "grinning face" }));
     expect(box).toHaveValue("hi 😀");
+  });
+
+  it("reports typing while the text changes, at most once a second, never for blank text", async () => {
+    let now = 10_000;
+    const spy = vi.spyOn(Date, "now").mockImplementation(() => now);
+    const onTyping = vi.fn();
+    renderI18n(<Composer onSend={vi.fn()} onTyping={onTyping} />);
+    const box = screen.getByRole("textbox");
+    await userEvent.type(box, "   ");
+    expect(onTyping).not.toHaveBeenCalled();
+    await userEvent.type(box, "abc");
+    expect(onTyping).toHaveBeenCalledTimes(1);
+    now += TYPING_EVERY_MS;
+    await userEvent.type(box, "d");
+    expect(onTyping).toHaveBeenCalledTimes(2);
+    spy.mockRestore();
+  });
+
+  it("is read-only when disabled (e.g. after leaving a group)", () => {
+    renderI18n(<Composer onSend={vi.fn()} disabled />);
+    expect(screen.getByRole("textbox")).toBeDisabled();
   });
 });

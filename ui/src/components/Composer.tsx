@@ -7,7 +7,12 @@ interface Props {
   onSend: (text: string) => Promise<void> | void;
   disabled?: boolean;
   error?: string | null;
+  /** "I am typing": called as the text changes, at most once per TYPING_EVERY_MS. */
+  onTyping?: () => void;
 }
+
+/** The server relays at most one typing event per second; more IPC calls would be wasted. */
+export const TYPING_EVERY_MS = 1000;
 
 const MAX_HEIGHT = 160;
 
@@ -15,11 +20,22 @@ const MAX_HEIGHT = 160;
 // a separate chunk the web process only parses and keeps when someone wants an emoji.
 const EmojiPicker = lazy(() => import("./EmojiPicker").then((m) => ({ default: m.EmojiPicker })));
 
-export function Composer({ onSend, disabled, error }: Props) {
+export function Composer({ onSend, disabled, error, onTyping }: Props) {
   const { t } = useI18n();
   const [text, setText] = useState("");
   const [picker, setPicker] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
+  const lastTyping = useRef(0);
+
+  const changed = (value: string) => {
+    setText(value);
+    if (!onTyping || value.trim() === "") return;
+    const now = Date.now();
+    if (now - lastTyping.current >= TYPING_EVERY_MS) {
+      lastTyping.current = now;
+      onTyping();
+    }
+  };
 
   // Grow with the text up to MAX_HEIGHT, then scroll.
   useLayoutEffect(() => {
@@ -89,9 +105,10 @@ export function Composer({ onSend, disabled, error }: Props) {
           data-testid="composer-input"
           rows={1}
           value={text}
+          disabled={disabled}
           placeholder={t("composer.placeholder")}
           aria-label={t("composer.placeholder")}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => changed(e.target.value)}
           onKeyDown={(e) => {
             // Enter sends, Shift+Enter is a new line; never send while an IME is composing.
             if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing && e.keyCode !== 229) {

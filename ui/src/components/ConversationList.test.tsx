@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../ipc";
 import type { Conversation } from "../ipc/types";
-import { renderI18n } from "../test/render";
+import { mockSocial, renderSocial } from "../test/render";
 import { ConversationList, sortConversations } from "./ConversationList";
 
 vi.mock("../ipc");
@@ -12,6 +12,7 @@ const names: Record<string, string> = { "10": "Alice", "11": "Bob", "12": "Carol
 
 beforeEach(() => {
   vi.resetAllMocks();
+  mockSocial();
   vi.mocked(ipc.getUser).mockImplementation(async (id: string) => {
     if (!names[id]) throw { kind: "not_found", message: "no such user" };
     return { user_id: id, username: names[id].toLowerCase(), nickname: names[id] };
@@ -35,11 +36,12 @@ describe("ConversationList", () => {
   it("renders names, last messages, unread badges, in order", async () => {
     const onSelect = vi.fn();
     const now = Date.now();
-    renderI18n(
+    renderSocial(
       <ConversationList
         conversations={[conv("10", now - 5000, 0), conv("11", now, 3), conv("99", now - 1000, 1200)]}
         selected={null}
         onSelect={onSelect}
+        me="1"
       />,
     );
     const rows = screen.getAllByTestId("conversation");
@@ -56,7 +58,26 @@ describe("ConversationList", () => {
   });
 
   it("shows an empty state", () => {
-    renderI18n(<ConversationList conversations={[]} selected={null} onSelect={vi.fn()} />);
+    renderSocial(<ConversationList conversations={[]} selected={null} onSelect={vi.fn()} me="1" />);
     expect(screen.getByText(/No chats yet/)).toBeInTheDocument();
+  });
+
+  it("pins the notices on top and shows group names from the groups list", async () => {
+    mockSocial({ groups: [{ group_id: "g5", name: "Hikers", owner: "10", member_count: 3, created_at: 0 }] });
+    const now = Date.now();
+    renderSocial(
+      <ConversationList
+        conversations={[conv("11", now), conv("notices", now - 99_000, 2, "[Notice] Maintenance"), conv("g5", now - 1000)]}
+        selected={null}
+        onSelect={vi.fn()}
+        me="1"
+      />,
+    );
+    const rows = screen.getAllByTestId("conversation");
+    expect(rows.map((r) => r.getAttribute("data-id"))).toEqual(["notices", "11", "g5"]);
+    expect(within(rows[0]).getByText("Notices")).toBeInTheDocument();
+    expect(within(rows[0]).getByTestId("unread")).toHaveTextContent("2");
+    expect(await within(rows[2]).findByText("Hikers")).toBeInTheDocument();
+    expect(sortConversations([conv("2", 5), conv("notices", 1)]).map((c) => c.id)).toEqual(["notices", "2"]);
   });
 });

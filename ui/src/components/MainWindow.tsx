@@ -12,13 +12,19 @@ import {
   type Settings,
 } from "../ipc";
 import { useI18n } from "../i18n";
+import { conversationKind } from "../lib/conversation";
+import { SocialProvider, useSocial } from "../lib/social";
 import { useDisplayName } from "../lib/users";
+import { AddFriend } from "./AddFriend";
 import { Avatar } from "./Avatar";
 import { ChatView } from "./ChatView";
 import { ConnectionBanner } from "./ConnectionBanner";
+import { ContactsView } from "./ContactsView";
 import { ConversationList } from "./ConversationList";
-import { GearIcon, PlusIcon } from "./icons";
+import { GroupInfo } from "./GroupInfo";
+import { ChatIcon, GearIcon, PlusIcon, UsersIcon } from "./icons";
 import { NewChat } from "./NewChat";
+import { NewGroup } from "./NewGroup";
 import { SettingsPanel } from "./SettingsPanel";
 
 interface Props {
@@ -37,16 +43,30 @@ function upsertConversation(list: Conversation[], c: Conversation): Conversation
   return next;
 }
 
-export function MainWindow({ account, settings, info, onSettingsChange, onLogout }: Props) {
+type Dialog = { kind: "settings" } | { kind: "new" } | { kind: "new-group" } | { kind: "add-friend"; userId?: string };
+
+export function MainWindow(props: Props) {
+  return (
+    <SocialProvider>
+      <Main {...props} />
+    </SocialProvider>
+  );
+}
+
+function Main({ account, settings, info, onSettingsChange, onLogout }: Props) {
   const { t, errorText } = useI18n();
+  const social = useSocial();
   const me = useDisplayName(account.user_id);
   const [conversations, setConversations] = useState<Conversation[]>([]);
   const [selected, setSelected] = useState<string | null>(null);
   const [conn, setConn] = useState<ConnectionState | null>(null);
-  const [dialog, setDialog] = useState<"settings" | "new" | null>(null);
+  const [dialog, setDialog] = useState<Dialog | null>(null);
+  const [tab, setTab] = useState<"chats" | "contacts">("chats");
+  const [infoOpen, setInfoOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   const select = useCallback((id: string) => {
+    setTab("chats");
     setSelected(id);
     setConversations((list) => {
       const c = list.find((x) => x.id === id);
@@ -94,6 +114,8 @@ export function MainWindow({ account, settings, info, onSettingsChange, onLogout
   }, [selected]);
 
   const shown = conversations.map((c) => (c.id === selected && c.unread > 0 ? { ...c, unread: 0 } : c));
+  const requests = social.incoming.length;
+  const isGroup = selected !== null && conversationKind(selected) === "group";
 
   return (
     <div className="main-window">
@@ -101,13 +123,13 @@ export function MainWindow({ account, settings, info, onSettingsChange, onLogout
         <header className="sidebar-header">
           <div className="me" title={`${account.username} (${account.user_id})`}>
             <Avatar id={account.user_id} name={me} size={36} />
-            <h1 className="sidebar-title">{t("list.title")}</h1>
+            <h1 className="sidebar-title">{tab === "chats" ? t("list.title") : t("nav.contacts")}</h1>
           </div>
           <div className="sidebar-actions">
             <button
               type="button"
               className="icon-btn"
-              onClick={() => setDialog("new")}
+              onClick={() => setDialog({ kind: "new" })}
               aria-label={t("list.newChat")}
               title={t("list.newChat")}
               data-testid="new-chat-button"
@@ -117,7 +139,7 @@ export function MainWindow({ account, settings, info, onSettingsChange, onLogout
             <button
               type="button"
               className="icon-btn"
-              onClick={() => setDialog("settings")}
+              onClick={() => setDialog({ kind: "settings" })}
               aria-label={t("list.settings")}
               title={t("list.settings")}
               data-testid="settings-button"
@@ -126,17 +148,67 @@ export function MainWindow({ account, settings, info, onSettingsChange, onLogout
             </button>
           </div>
         </header>
+        <nav className="tabs" role="tablist" aria-label={t("app.name")}>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={tab === "chats"}
+            className={`tab${tab === "chats" ? " active" : ""}`}
+            onClick={() => setTab("chats")}
+            data-testid="nav-chats"
+          >
+            <ChatIcon width={16} height={16} />
+            {t("nav.chats")}
+          </button>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={tab === "contacts"}
+            className={`tab${tab === "contacts" ? " active" : ""}`}
+            onClick={() => setTab("contacts")}
+            data-testid="nav-contacts"
+          >
+            <UsersIcon width={16} height={16} />
+            {t("nav.contacts")}
+            {requests > 0 && (
+              <span className="badge small" data-testid="requests-badge" aria-label={`${requests} ${t("contacts.requests")}`}>
+                {requests}
+              </span>
+            )}
+          </button>
+        </nav>
         <ConnectionBanner state={conn} />
         {error && (
           <div className="form-error pad" role="alert">
             {error}
           </div>
         )}
-        <ConversationList conversations={shown} selected={selected} onSelect={select} />
+        {tab === "chats" ? (
+          <ConversationList conversations={shown} selected={selected} onSelect={select} me={account.user_id} />
+        ) : (
+          <ContactsView
+            onOpenChat={select}
+            onAddFriend={() => setDialog({ kind: "add-friend" })}
+            onNewGroup={() => setDialog({ kind: "new-group" })}
+          />
+        )}
       </aside>
       <main className="pane">
         {selected ? (
-          <ChatView key={selected} conversationId={selected} onIncoming={onIncoming} />
+          <div className="pane-row">
+            <ChatView
+              key={selected}
+              conversationId={selected}
+              me={account.user_id}
+              onIncoming={onIncoming}
+              infoOpen={isGroup && infoOpen}
+              onToggleInfo={() => setInfoOpen((v) => !v)}
+              onAddFriend={(userId) => setDialog({ kind: "add-friend", userId })}
+            />
+            {isGroup && infoOpen && (
+              <GroupInfo key={selected} groupId={selected} me={account.user_id} onClose={() => setInfoOpen(false)} onLeft={() => setInfoOpen(false)} />
+            )}
+          </div>
         ) : (
           <div className="pane-empty">
             <div className="pane-empty-card">
@@ -149,7 +221,7 @@ export function MainWindow({ account, settings, info, onSettingsChange, onLogout
           </div>
         )}
       </main>
-      {dialog === "settings" && (
+      {dialog?.kind === "settings" && (
         <SettingsPanel
           settings={settings}
           account={account}
@@ -159,15 +231,26 @@ export function MainWindow({ account, settings, info, onSettingsChange, onLogout
           onClose={() => setDialog(null)}
         />
       )}
-      {dialog === "new" && (
+      {dialog?.kind === "new" && (
         <NewChat
           onClose={() => setDialog(null)}
           onOpen={(id) => {
             setDialog(null);
             select(id);
           }}
+          onNewGroup={() => setDialog({ kind: "new-group" })}
         />
       )}
+      {dialog?.kind === "new-group" && (
+        <NewGroup
+          onClose={() => setDialog(null)}
+          onCreated={(id) => {
+            setDialog(null);
+            select(id);
+          }}
+        />
+      )}
+      {dialog?.kind === "add-friend" && <AddFriend me={account.user_id} userId={dialog.userId} onClose={() => setDialog(null)} />}
     </div>
   );
 }

@@ -50,4 +50,26 @@ describe("MessageBubble", () => {
     await user.click(screen.getByRole("button", { name: "Copy" }));
     expect(await navigator.clipboard.readText()).toBe("copy me");
   });
+
+  it("says why a message failed: 1101 is 'not friends' in a 1:1 chat, 'not a member' in a group", () => {
+    const { rerender } = renderI18n(
+      <MessageBubble message={msg({ conversation_id: "2", status: { kind: "failed", code: 1101, reason: "not friends" } })} />,
+    );
+    expect(screen.getByTestId("failed-reason")).toHaveTextContent("Not friends — add them first");
+    rerender(<MessageBubble message={msg({ conversation_id: "g4", to: "g4", status: { kind: "failed", code: 1101, reason: "x" } })} />);
+    expect(screen.getByTestId("failed-reason")).toHaveTextContent("You are not a member of this group");
+    rerender(<MessageBubble message={msg({ status: { kind: "failed", code: 0, reason: "no ACK from the server" } })} />);
+    expect(screen.getByTestId("failed-reason")).toHaveTextContent("no ACK from the server");
+    rerender(<MessageBubble message={msg({ status: { kind: "sent" } })} />);
+    expect(screen.queryByTestId("failed-reason")).toBeNull();
+  });
+
+  it("names the sender of a group message on the first of a run, as text", () => {
+    const m = msg({ outgoing: false, from: "7", conversation_id: "g1", status: { kind: "received" } });
+    const { rerender } = renderI18n(<MessageBubble message={m} first sender="<i>Zed</i>" />);
+    expect(screen.getByTestId("message-sender")).toHaveTextContent("<i>Zed</i>");
+    expect(document.querySelector("i")).toBeNull();
+    rerender(<MessageBubble message={m} first={false} sender="Zed" />);
+    expect(screen.queryByTestId("message-sender")).toBeNull();
+  });
 });

@@ -1,6 +1,8 @@
 import { memo, useState } from "react";
 import type { Message } from "../ipc";
-import { useI18n } from "../i18n";
+import { useI18n, type Translate } from "../i18n";
+import { CODE_NOT_FRIENDS, conversationKind } from "../lib/conversation";
+import { avatarColor } from "../lib/avatar";
 import { timeOfDay } from "../lib/format";
 import { AlertIcon, CheckIcon, ClockIcon, CopyIcon, DoubleCheckIcon, RetryIcon } from "./icons";
 
@@ -9,6 +11,17 @@ interface Props {
   onRetry?: (id: string) => void;
   /** First message of a run from the same sender (rounder top corner, more space). */
   first?: boolean;
+  /** Group chats: the sender's name, shown on the first message of a run from someone else. */
+  sender?: string;
+}
+
+/** Why an own message was not sent, in words (1101: not friends / not a member). */
+export function failureText(m: Message, t: Translate): string {
+  if (m.status.kind !== "failed") return "";
+  if (m.status.code === CODE_NOT_FRIENDS) {
+    return conversationKind(m.conversation_id) === "group" ? t("msg.notMember") : t("msg.notFriends");
+  }
+  return m.status.reason || t("msg.failed");
 }
 
 function StatusIcon({ message }: { message: Message }) {
@@ -41,7 +54,7 @@ function StatusIcon({ message }: { message: Message }) {
       );
     case "failed":
       return (
-        <span className="status status-failed" data-status="failed" title={s.reason || t("msg.failed")} aria-label={t("msg.failed")}>
+        <span className="status status-failed" data-status="failed" title={failureText(message, t)} aria-label={t("msg.failed")}>
           <AlertIcon />
         </span>
       );
@@ -68,7 +81,7 @@ export function contentText(m: Message): string {
   }
 }
 
-export const MessageBubble = memo(function MessageBubble({ message, onRetry, first }: Props) {
+export const MessageBubble = memo(function MessageBubble({ message, onRetry, first, sender }: Props) {
   const { t, lang } = useI18n();
   const [copied, setCopied] = useState(false);
   const own = message.outgoing;
@@ -87,12 +100,22 @@ export const MessageBubble = memo(function MessageBubble({ message, onRetry, fir
   return (
     <div className={`msg-row ${own ? "own" : "other"}${first ? " first" : ""}`} data-testid="message" data-id={message.id}>
       <div className={`bubble${failed ? " failed" : ""}`}>
+        {sender && first && !own && (
+          <span className="bubble-sender" style={{ color: avatarColor(message.from) }} data-testid="message-sender">
+            {sender}
+          </span>
+        )}
         {/* Text only: React escapes it; never render message content as HTML. */}
         <span className="bubble-text">{contentText(message)}</span>
         <span className="bubble-meta">
           <time dateTime={new Date(message.sent_at).toISOString()}>{timeOfDay(message.sent_at, lang)}</time>
           {own && <StatusIcon message={message} />}
         </span>
+        {failed && (
+          <span className="bubble-error" data-testid="failed-reason">
+            {failureText(message, t)}
+          </span>
+        )}
       </div>
       <div className="msg-actions">
         {failed && onRetry && (

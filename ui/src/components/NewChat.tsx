@@ -1,12 +1,22 @@
 import { useEffect, useState } from "react";
 import { searchUsers, type IpcError, type User } from "../ipc";
 import { useI18n } from "../i18n";
+import { useSocial } from "../lib/social";
 import { displayName, rememberUser } from "../lib/users";
 import { Avatar } from "./Avatar";
+import { UsersIcon } from "./icons";
 import { Modal } from "./Modal";
 
-export function NewChat({ onOpen, onClose }: { onOpen: (userId: string) => void; onClose: () => void }) {
+interface Props {
+  onOpen: (userId: string) => void;
+  onClose: () => void;
+  onNewGroup?: () => void;
+}
+
+/** Start a chat: friends first (filtered by the query), then other users found by name. */
+export function NewChat({ onOpen, onClose, onNewGroup }: Props) {
   const { t, errorText } = useI18n();
+  const social = useSocial();
   const [query, setQuery] = useState("");
   const [results, setResults] = useState<{ q: string; users: User[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -32,6 +42,14 @@ export function NewChat({ onOpen, onClose }: { onOpen: (userId: string) => void;
   }, [q, errorText]);
 
   const current = results && results.q === q ? results.users : null;
+  const ql = q.toLowerCase();
+  const friends = q
+    ? social.friends.filter(
+        (f) => displayName(f, f.user_id).toLowerCase().includes(ql) || f.username.toLowerCase().includes(ql) || f.user_id === q,
+      )
+    : social.friends;
+  // Friends are listed above: the search results show only the others.
+  const others = current?.filter((u) => !social.isFriend(u.user_id)) ?? null;
   const looksLikeId = /^[0-9A-Za-z_-]{1,64}$/.test(q);
 
   return (
@@ -58,8 +76,29 @@ export function NewChat({ onOpen, onClose }: { onOpen: (userId: string) => void;
         </div>
       )}
       <ul className="user-results">
+        {!q && onNewGroup && (
+          <li>
+            <button type="button" className="user-row action" onClick={onNewGroup} data-testid="new-chat-group">
+              <span className="action-icon">
+                <UsersIcon />
+              </span>
+              <span className="user-name">{t("newchat.newGroup")}</span>
+            </button>
+          </li>
+        )}
+        {friends.length > 0 && <li className="list-section">{t("newchat.friends")}</li>}
+        {friends.map((f) => (
+          <li key={f.user_id}>
+            <button type="button" className="user-row" onClick={() => onOpen(f.user_id)} data-testid="new-chat-friend" data-id={f.user_id}>
+              <Avatar id={f.user_id} name={displayName(f, f.user_id)} size={36} online={social.online[f.user_id] ?? f.online} />
+              <span className="user-name">{displayName(f, f.user_id)}</span>
+              <span className="user-meta">@{f.username}</span>
+            </button>
+          </li>
+        ))}
+        {q && others !== null && others.length > 0 && <li className="list-section">{t("newchat.others")}</li>}
         {q && current === null && !error && <li className="muted pad">{t("newchat.searching")}</li>}
-        {current?.map((u) => (
+        {others?.map((u) => (
           <li key={u.user_id}>
             <button type="button" className="user-row" onClick={() => onOpen(u.user_id)}>
               <Avatar id={u.user_id} name={displayName(u, u.user_id)} size={36} />
@@ -70,7 +109,7 @@ export function NewChat({ onOpen, onClose }: { onOpen: (userId: string) => void;
             </button>
           </li>
         ))}
-        {current && current.length === 0 && <li className="muted pad">{t("newchat.none")}</li>}
+        {others && others.length === 0 && friends.length === 0 && <li className="muted pad">{t("newchat.none")}</li>}
         {q && looksLikeId && !current?.some((u) => u.user_id === q) && (
           <li>
             <button type="button" className="user-row by-id" data-testid="new-chat-open-id" onClick={() => onOpen(q)}>

@@ -8,9 +8,14 @@ import type {
   Conversation,
   ConnectionState,
   EventMap,
+  Friend,
+  FriendRequest,
+  FriendRequests,
+  Group,
   EventName,
   HistoryCursor,
   IpcError,
+  Member,
   Message,
   Settings,
   User,
@@ -59,6 +64,36 @@ export const markRead = (conversationId: string) => call<null>("mark_read", { co
 export const connectionState = () => call<ConnectionState>("connection_state");
 export const getUser = (userId: string) => call<User>("get_user", { userId });
 export const searchUsers = (query: string) => call<User[]>("search_users", { query });
+
+
+// Friends (docs/PROTOCOL.md, issue 5).
+export const listFriends = () => call<Friend[]>("list_friends");
+export const friendRequests = () => call<FriendRequests>("friend_requests");
+export const sendFriendRequest = (toUserId: string, message: string) =>
+  call<FriendRequest>("send_friend_request", { toUserId, message });
+export const respondFriendRequest = (id: number, accept: boolean) =>
+  call<FriendRequest>("respond_friend_request", { id, accept });
+export const removeFriend = (userId: string) => call<null>("remove_friend", { userId });
+/** Whether a user is online (as far as the SDK knows: friends' presence is pushed). */
+export const getPresence = (userId: string) => call<boolean>("get_presence", { userId });
+
+// Groups.
+export const createGroup = (name: string, members: string[]) => call<Group>("create_group", { name, members });
+export const listGroups = () => call<Group[]>("list_groups");
+export const getGroup = (groupId: string) => call<Group>("get_group", { groupId });
+export const renameGroup = (groupId: string, name: string) => call<Group>("rename_group", { groupId, name });
+export const groupMembers = (groupId: string) => call<Member[]>("group_members", { groupId });
+export const addGroupMembers = (groupId: string, members: string[]) =>
+  call<Group>("add_group_members", { groupId, members });
+export const removeGroupMember = (groupId: string, userId: string) =>
+  call<null>("remove_group_member", { groupId, userId });
+export const leaveGroup = (groupId: string) => call<null>("leave_group", { groupId });
+
+// Notices and typing.
+/** Pulls changed notices from the server into the "notices" conversation. */
+export const refreshNotices = () => call<null>("refresh_notices");
+/** "I am typing" to the other side of a conversation (throttled by the SDK). */
+export const sendTyping = (conversationId: string) => call<null>("send_typing", { conversationId });
 
 export type Unlisten = () => void;
 

@@ -46,6 +46,43 @@ export interface User {
   nickname: string;
 }
 
+/** A friend: the user plus since when and whether they are online now. */
+export interface Friend extends User {
+  since: number;
+  online: boolean;
+}
+
+export type FriendRequestStatus = "pending" | "accepted" | "declined";
+
+export interface FriendRequest {
+  id: number;
+  from: User;
+  to: User;
+  message: string;
+  status: FriendRequestStatus;
+  created_at: number;
+}
+
+/** Pending requests: sent to me, and sent by me. */
+export interface FriendRequests {
+  incoming: FriendRequest[];
+  outgoing: FriendRequest[];
+}
+
+/** A group; its conversation id is `group_id` (`g<n>`). */
+export interface Group {
+  group_id: string;
+  name: string;
+  owner: string;
+  member_count: number;
+  created_at: number;
+}
+
+export interface Member extends User {
+  role: "owner" | "member";
+  joined_at: number;
+}
+
 export type ConnectionState =
   | { state: "connecting" }
   | { state: "connected" }
@@ -82,6 +119,9 @@ export type IpcErrorKind =
   | "not_logged_in"
   | "message_too_large"
   | "not_found"
+  | "already_friends"
+  | "forbidden"
+  | "conflict"
   | "internal";
 
 /** Every command's error value. */
@@ -101,6 +141,15 @@ export interface EventMap {
   "login-rejected": { code: number; message: string };
   "unread-total": { total: number };
   "open-conversation": { conversation_id: string };
+  "friend-request": FriendRequest;
+  "friend-request-updated": FriendRequest;
+  "friends-changed": null;
+  "group-updated": Group;
+  "group-left": { group_id: string };
+  presence: { user_id: string; online: boolean };
+  typing: { conversation_id: string; user_id: string };
+  "message-removed": { id: string; conversation_id: string };
+  "message-updated": Message;
 }
 
 export type EventName = keyof EventMap;

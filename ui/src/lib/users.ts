@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { getUser, type User } from "../ipc";
+import { isUserId } from "./conversation";
 
 // user id → resolved user (or null when the lookup failed: show the id).
 const cache = new Map<string, User | null>();
@@ -37,6 +38,23 @@ export function displayName(u: User | null | undefined, id: string): string {
   return u.nickname?.trim() || u.username || id;
 }
 
+const lookable = (id: string) => id !== "0" && isUserId(id);
+
+/** Display names of several user ids (group events, member lists), resolved like one. */
+export function useDisplayNames(ids: readonly string[]): string[] {
+  const [, bump] = useState(0);
+  const key = ids.join(",");
+  useEffect(() => {
+    const f = () => bump((n) => n + 1);
+    subscribers.add(f);
+    for (const id of key ? key.split(",") : []) if (!cache.has(id) && lookable(id)) void fetchUser(id);
+    return () => {
+      subscribers.delete(f);
+    };
+  }, [key]);
+  return ids.map((id) => displayName(cache.get(id), id));
+}
+
 /** The display name of a user id: nickname, then username, then the id itself. */
 export function useDisplayName(id: string | null | undefined): string {
   const [, bump] = useState(0);
@@ -44,8 +62,8 @@ export function useDisplayName(id: string | null | undefined): string {
     if (!id) return;
     const f = () => bump((n) => n + 1);
     subscribers.add(f);
-    // Group ids (`g…`) are not users.
-    if (!cache.has(id) && !id.startsWith("g")) void fetchUser(id);
+    // Group ids (`g…`), the notices and the server ("0") are not users.
+    if (!cache.has(id) && lookable(id)) void fetchUser(id);
     return () => {
       subscribers.delete(f);
     };

@@ -1,10 +1,14 @@
-import { render } from "@testing-library/react";
+import { act, render } from "@testing-library/react";
 import type { ReactElement } from "react";
+import { vi } from "vitest";
 import { I18nProvider } from "../i18n";
-import type { Language, Message } from "../ipc/types";
+import * as ipc from "../ipc";
+import type { EventMap, EventName, Friend, FriendRequest, Group, Language, Message, User } from "../ipc/types";
+import { SocialProvider } from "../lib/social";
 
+/** Renders inside the i18n provider (kept on `rerender`). */
 export function renderI18n(ui: ReactElement, lang: Language = "en") {
-  return render(<I18nProvider lang={lang}>{ui}</I18nProvider>);
+  return render(ui, { wrapper: ({ children }) => <I18nProvider lang={lang}>{children}</I18nProvider> });
 }
 
 let n = 0;
@@ -22,5 +26,61 @@ export function msg(over: Partial<Message> = {}): Message {
     status: { kind: "sent" },
     outgoing: true,
     ...over,
+  };
+}
+
+/** Renders inside the i18n and the friends/groups providers (needs `vi.mock("../ipc")`). */
+export function renderSocial(ui: ReactElement, lang: Language = "en") {
+  return render(ui, {
+    wrapper: ({ children }) => (
+      <I18nProvider lang={lang}>
+        <SocialProvider>{children}</SocialProvider>
+      </I18nProvider>
+    ),
+  });
+}
+
+export const user = (user_id: string, nickname: string): User => ({ user_id, username: nickname.toLowerCase().replace(/\s+/g, ""), nickname });
+export const friend = (user_id: string, nickname: string, online = false): Friend => ({
+  ...user(user_id, nickname),
+  since: 1_700_000_000_000,
+  online,
+});
+export const group = (group_id: string, name: string, owner: string, member_count = 3): Group => ({
+  group_id,
+  name,
+  owner,
+  member_count,
+  created_at: 1_700_000_000_000,
+});
+export const request = (id: number, from: User, to: User, message = ""): FriendRequest => ({
+  id,
+  from,
+  to,
+  message,
+  status: "pending",
+  created_at: 1_700_000_000_000,
+});
+
+/** What the mocked IPC answers for the social lists; `on` collects handlers for `emit`. */
+export function mockSocial(data: { friends?: Friend[]; incoming?: FriendRequest[]; outgoing?: FriendRequest[]; groups?: Group[] } = {}) {
+  const handlers = new Map<string, ((p: unknown) => void)[]>();
+  vi.mocked(ipc.listFriends).mockImplementation(async () => data.friends ?? []);
+  vi.mocked(ipc.friendRequests).mockImplementation(async () => ({ incoming: data.incoming ?? [], outgoing: data.outgoing ?? [] }));
+  vi.mocked(ipc.listGroups).mockImplementation(async () => data.groups ?? []);
+  vi.mocked(ipc.getPresence).mockResolvedValue(false);
+  vi.mocked(ipc.sendTyping).mockResolvedValue(null);
+  vi.mocked(ipc.refreshNotices).mockResolvedValue(null);
+  vi.mocked(ipc.on).mockImplementation((name, h) => {
+    const list = handlers.get(name) ?? [];
+    list.push(h as (p: unknown) => void);
+    handlers.set(name, list);
+    return () => handlers.set(name, (handlers.get(name) ?? []).filter((x) => x !== h));
+  });
+  return {
+    data,
+    emit<K extends EventName>(name: K, payload: EventMap[K]) {
+      act(() => (handlers.get(name) ?? []).forEach((h) => h(payload)));
+    },
   };
 }
