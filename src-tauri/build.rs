@@ -17,6 +17,22 @@ const COMMANDS: &[&str] = &[
     "connection_state",
     "get_user",
     "search_users",
+    "list_friends",
+    "friend_requests",
+    "send_friend_request",
+    "respond_friend_request",
+    "remove_friend",
+    "get_presence",
+    "create_group",
+    "list_groups",
+    "get_group",
+    "rename_group",
+    "group_members",
+    "add_group_members",
+    "remove_group_member",
+    "leave_group",
+    "refresh_notices",
+    "send_typing",
 ];
 
 fn main() {

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
+use hongyan_sdk::model::{Friend, FriendRequest, FriendRequests, Group, Member};
 use hongyan_sdk::{Account, ConnectionState, Conversation, HistoryCursor, Message, User};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
@@ -187,13 +188,11 @@ pub async fn get_user(state: State<'_, AppState>, user_id: String) -> IpcResult<
     if let Some(u) = lock(&state.users).get(&user_id) {
         return Ok(u.clone());
     }
-    let user = state.client()?.get_user(&user_id).await.map_err(|e| {
-        let mut e = IpcError::from(e);
-        if e.kind == "not_found" {
-            e.message = format!("There is no user with the id {user_id}.");
-        }
-        e
-    })?;
+    let user = state
+        .client()?
+        .get_user(&user_id)
+        .await
+        .map_err(|e| not_found_as(e, format!("There is no user with the id {user_id}.")))?;
     lock(&state.users).insert(user_id, user.clone());
     Ok(user)
 }
@@ -212,6 +211,248 @@ pub async fn search_users(state: State<'_, AppState>, query: String) -> IpcResul
     Ok(users)
 }
 
+/// Longest group name the app sends (the server has the final word).
+pub const MAX_GROUP_NAME: usize = 64;
+/// Longest friend-request message.
+pub const MAX_REQUEST_MESSAGE: usize = 200;
+
+/// A user id argument: trimmed, not empty.
+fn user_id_arg(id: &str) -> IpcResult<String> {
+    let id = id.trim();
+    if id.is_empty() {
+        return Err(IpcError::invalid_request("A user id is needed."));
+    }
+    Ok(id.to_owned())
+}
+
+/// A group id argument: `g<digits>`.
+fn group_id_arg(id: &str) -> IpcResult<String> {
+    let id = id.trim();
+    let digits = id.strip_prefix('g').unwrap_or("");
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(IpcError::invalid_request(format!(
+            "“{id}” is not a group id (they look like g12)."
+        )));
+    }
+    Ok(id.to_owned())
+}
+
+/// A group name argument: trimmed, 1 to [`MAX_GROUP_NAME`] characters.
+fn group_name_arg(name: &str) -> IpcResult<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(IpcError::invalid_request("The group needs a name."));
+    }
+    if name.chars().count() > MAX_GROUP_NAME {
+        return Err(IpcError::invalid_request(format!(
+            "A group name may have at most {MAX_GROUP_NAME} characters."
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// Member ids: each trimmed and not empty, duplicates dropped, at least one.
+fn member_ids_arg(members: &[String]) -> IpcResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(members.len());
+    for m in members {
+        let id = user_id_arg(m)?;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    if out.is_empty() {
+        return Err(IpcError::invalid_request("Choose at least one member."));
+    }
+    Ok(out)
+}
+
+/// Keeps profiles the server sent along (friends, requests, members) for names in
+/// notifications and `get_user`.
+fn remember_users<'a>(state: &AppState, users: impl IntoIterator<Item = &'a User>) {
+    let mut cache = lock(&state.users);
+    for u in users {
+        cache.insert(u.user_id.clone(), u.clone());
+    }
+}
+
+#[tauri::command]
+pub async fn list_friends(state: State<'_, AppState>) -> IpcResult<Vec<Friend>> {
+    let friends = state.client()?.friends().await?;
+    remember_users(&state, friends.iter().map(|f| &f.user));
+    Ok(friends)
+}
+
+#[tauri::command]
+pub async fn friend_requests(state: State<'_, AppState>) -> IpcResult<FriendRequests> {
+    let r = state.client()?.friend_requests().await?;
+    remember_users(&state, r.incoming.iter().map(|x| &x.from));
+    remember_users(&state, r.outgoing.iter().map(|x| &x.to));
+    Ok(r)
+}
+
+#[tauri::command]
+pub async fn send_friend_request(
+    state: State<'_, AppState>,
+    to_user_id: String,
+    message: Option<String>,
+) -> IpcResult<FriendRequest> {
+    let to = user_id_arg(&to_user_id)?;
+    let message = message.unwrap_or_default();
+    let message = message.trim();
+    if message.chars().count() > MAX_REQUEST_MESSAGE {
+        return Err(IpcError::invalid_request(format!(
+            "The message may have at most {MAX_REQUEST_MESSAGE} characters."
+        )));
+    }
+    state
+        .client()?
+        .send_friend_request(&to, message)
+        .await
+        .map_err(|e| not_found_as(e, format!("There is no user with the id {to}.")))
+}
+
+#[tauri::command]
+pub async fn respond_friend_request(
+    state: State<'_, AppState>,
+    id: i64,
+    accept: bool,
+) -> IpcResult<FriendRequest> {
+    let client = state.client()?;
+    let answer = if accept {
+        client.accept_friend_request(id).await
+    } else {
+        client.decline_friend_request(id).await
+    };
+    answer.map_err(|e| not_found_as(e, "That friend request no longer exists.".into()))
+}
+
+#[tauri::command]
+pub async fn remove_friend(state: State<'_, AppState>, user_id: String) -> IpcResult<()> {
+    let id = user_id_arg(&user_id)?;
+    Ok(state.client()?.remove_friend(&id).await?)
+}
+
+/// The last known online state (pushed for friends); `false` when unknown.
+#[tauri::command]
+pub fn get_presence(state: State<'_, AppState>, user_id: String) -> IpcResult<bool> {
+    Ok(state.client()?.presence(user_id.trim()))
+}
+
+#[tauri::command]
+pub async fn create_group(
+    state: State<'_, AppState>,
+    name: String,
+    members: Vec<String>,
+) -> IpcResult<Group> {
+    let name = group_name_arg(&name)?;
+    let members = member_ids_arg(&members)?;
+    Ok(state.client()?.create_group(&name, &members).await?)
+}
+
+#[tauri::command]
+pub async fn list_groups(state: State<'_, AppState>) -> IpcResult<Vec<Group>> {
+    Ok(state.client()?.groups().await?)
+}
+
+#[tauri::command]
+pub async fn get_group(state: State<'_, AppState>, group_id: String) -> IpcResult<Group> {
+    let gid = group_id_arg(&group_id)?;
+    state
+        .client()?
+        .group(&gid)
+        .await
+        .map_err(|e| not_found_as(e, not_a_member(&gid)))
+}
+
+#[tauri::command]
+pub async fn rename_group(
+    state: State<'_, AppState>,
+    group_id: String,
+    name: String,
+) -> IpcResult<Group> {
+    let gid = group_id_arg(&group_id)?;
+    let name = group_name_arg(&name)?;
+    state
+        .client()?
+        .rename_group(&gid, &name)
+        .await
+        .map_err(|e| not_found_as(e, not_a_member(&gid)))
+}
+
+#[tauri::command]
+pub async fn group_members(state: State<'_, AppState>, group_id: String) -> IpcResult<Vec<Member>> {
+    let gid = group_id_arg(&group_id)?;
+    let members = state
+        .client()?
+        .group_members(&gid)
+        .await
+        .map_err(|e| not_found_as(e, not_a_member(&gid)))?;
+    remember_users(&state, members.iter().map(|m| &m.user));
+    Ok(members)
+}
+
+#[tauri::command]
+pub async fn add_group_members(
+    state: State<'_, AppState>,
+    group_id: String,
+    members: Vec<String>,
+) -> IpcResult<Group> {
+    let gid = group_id_arg(&group_id)?;
+    let members = member_ids_arg(&members)?;
+    state
+        .client()?
+        .add_group_members(&gid, &members)
+        .await
+        .map_err(|e| not_found_as(e, not_a_member(&gid)))
+}
+
+#[tauri::command]
+pub async fn remove_group_member(
+    state: State<'_, AppState>,
+    group_id: String,
+    user_id: String,
+) -> IpcResult<()> {
+    let gid = group_id_arg(&group_id)?;
+    let id = user_id_arg(&user_id)?;
+    Ok(state.client()?.remove_group_member(&gid, &id).await?)
+}
+
+#[tauri::command]
+pub async fn leave_group(state: State<'_, AppState>, group_id: String) -> IpcResult<()> {
+    let gid = group_id_arg(&group_id)?;
+    state
+        .client()?
+        .leave_group(&gid)
+        .await
+        .map_err(|e| not_found_as(e, not_a_member(&gid)))
+}
+
+/// Pulls changed notices into the `notices` conversation (new ones arrive as events).
+#[tauri::command]
+pub async fn refresh_notices(state: State<'_, AppState>) -> IpcResult<()> {
+    state.client()?.refresh_notices().await?;
+    Ok(())
+}
+
+/// "I am typing" to a 1:1 peer; the SDK throttles it and ignores groups and the notices.
+#[tauri::command]
+pub async fn send_typing(state: State<'_, AppState>, conversation_id: String) -> IpcResult<()> {
+    Ok(state.client()?.send_typing(conversation_id.trim()).await?)
+}
+
+fn not_a_member(gid: &str) -> String {
+    format!("There is no group {gid}, or you are not a member of it.")
+}
+
+/// An SDK error as an `IpcError`, with a more specific sentence for `not_found`.
+fn not_found_as(e: hongyan_sdk::Error, message: String) -> IpcError {
+    let mut e = IpcError::from(e);
+    if e.kind == "not_found" {
+        e.message = message;
+    }
+    e
+}
+
 /// Emits `name` to the UI, logging (not failing) when that is impossible.
 pub fn emit(app: &AppHandle, name: &str, payload: serde_json::Value) {
     if let Err(e) = app.emit(name, payload) {
@@ -222,4 +463,67 @@ pub fn emit(app: &AppHandle, name: &str, payload: serde_json::Value) {
 /// The `unread-total` event.
 pub fn emit_unread(app: &AppHandle, total: u64) {
     emit(app, events::UNREAD_TOTAL, events::unread_total(total));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_ids_look_like_g_and_digits() {
+        assert_eq!(group_id_arg(" g12 ").expect("ok"), "g12");
+        for bad in ["", "g", "12", "gx1", "g1 2", "notices"] {
+            let e = group_id_arg(bad).expect_err(bad);
+            assert_eq!(e.kind, "invalid_request", "{bad}");
+        }
+    }
+
+    #[test]
+    fn group_names_are_trimmed_and_bounded() {
+        assert_eq!(group_name_arg("  Trip  ").expect("ok"), "Trip");
+        assert_eq!(
+            group_name_arg("   ").expect_err("blank").message,
+            "The group needs a name."
+        );
+        let long = "雁".repeat(MAX_GROUP_NAME + 1);
+        assert_eq!(
+            group_name_arg(&long).expect_err("long").kind,
+            "invalid_request"
+        );
+        assert!(group_name_arg(&"雁".repeat(MAX_GROUP_NAME)).is_ok());
+    }
+
+    #[test]
+    fn member_lists_need_ids_without_duplicates() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            member_ids_arg(&ids(&[" 2", "3", "2 "])).expect("ok"),
+            ids(&["2", "3"])
+        );
+        assert_eq!(
+            member_ids_arg(&[]).expect_err("empty").kind,
+            "invalid_request"
+        );
+        assert_eq!(
+            member_ids_arg(&ids(&["2", " "])).expect_err("blank").kind,
+            "invalid_request"
+        );
+    }
+
+    #[test]
+    fn not_found_gets_a_specific_sentence_other_errors_stay() {
+        let nf = hongyan_sdk::Error::Server {
+            status: 404,
+            code: "not_found".into(),
+            message: "no".into(),
+        };
+        let e = not_found_as(nf, not_a_member("g4"));
+        assert_eq!(e.kind, "not_found");
+        assert_eq!(
+            e.message,
+            "There is no group g4, or you are not a member of it."
+        );
+        let e = not_found_as(hongyan_sdk::Error::Timeout, "x".into());
+        assert_eq!(e.kind, "timeout");
+    }
 }

@@ -111,6 +111,24 @@ impl From<Error> for IpcError {
             Error::Server { code, .. } if code == "not_found" => {
                 Self::new("not_found", "The server has no such item.")
             }
+            Error::Server { code, .. } if code == "already_friends" => {
+                Self::new("already_friends", "You are already friends.")
+            }
+            Error::Server { status: 403, .. } => {
+                Self::new("forbidden", "You are not allowed to do that.")
+            }
+            Error::Server {
+                status: 409,
+                message,
+                ..
+            } => Self::new(
+                "conflict",
+                if message.trim().is_empty() {
+                    "This was already handled (for example, the request was answered).".to_owned()
+                } else {
+                    format!("This was already handled: {}", sentence(&message))
+                },
+            ),
             Error::Server {
                 status, message, ..
             } => Self::new(
@@ -181,6 +199,9 @@ mod tests {
             "not_logged_in",
             "message_too_large",
             "not_found",
+            "already_friends",
+            "forbidden",
+            "conflict",
             "internal",
         ];
         let all = vec![
@@ -218,6 +239,30 @@ mod tests {
                     message: "no such user".into(),
                 },
                 "not_found",
+            ),
+            (
+                Error::Server {
+                    status: 409,
+                    code: "already_friends".into(),
+                    message: "already friends".into(),
+                },
+                "already_friends",
+            ),
+            (
+                Error::Server {
+                    status: 409,
+                    code: "conflict".into(),
+                    message: "request is not pending".into(),
+                },
+                "conflict",
+            ),
+            (
+                Error::Server {
+                    status: 403,
+                    code: "forbidden".into(),
+                    message: "only the owner may remove members".into(),
+                },
+                "forbidden",
             ),
             (Error::Protocol("bad json".into()), "server"),
             (Error::Store(rusqlite_error()), "internal"),

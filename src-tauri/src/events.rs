@@ -12,6 +12,15 @@ pub const AUTH_EXPIRED: &str = "auth-expired";
 pub const LOGIN_REJECTED: &str = "login-rejected";
 pub const UNREAD_TOTAL: &str = "unread-total";
 pub const OPEN_CONVERSATION: &str = "open-conversation";
+pub const FRIEND_REQUEST: &str = "friend-request";
+pub const FRIEND_REQUEST_UPDATED: &str = "friend-request-updated";
+pub const FRIENDS_CHANGED: &str = "friends-changed";
+pub const GROUP_UPDATED: &str = "group-updated";
+pub const GROUP_LEFT: &str = "group-left";
+pub const PRESENCE: &str = "presence";
+pub const TYPING: &str = "typing";
+pub const MESSAGE_REMOVED: &str = "message-removed";
+pub const MESSAGE_UPDATED: &str = "message-updated";
 
 /// The IPC event for an SDK event: `(name, payload)`; `None` for events the UI does not
 /// get (sync bookkeeping).
@@ -31,8 +40,30 @@ pub fn to_ipc(event: &Event) -> Option<(&'static str, Value)> {
             (LOGIN_REJECTED, json!({ "code": code, "message": message }))
         }
         Event::SyncCompleted { .. } => return None,
-        // Issue-5 events (friends, groups, presence, typing, notices) are wired by the app
-        // separately; the SDK's `Event` is non-exhaustive.
+        Event::FriendRequestReceived(r) => (FRIEND_REQUEST, ser(r)),
+        Event::FriendRequestUpdated(r) => (FRIEND_REQUEST_UPDATED, ser(r)),
+        Event::FriendsChanged => (FRIENDS_CHANGED, Value::Null),
+        Event::GroupUpdated(g) => (GROUP_UPDATED, ser(g)),
+        Event::GroupLeft { group_id } => (GROUP_LEFT, json!({ "group_id": group_id })),
+        Event::PresenceChanged { user_id, online } => {
+            (PRESENCE, json!({ "user_id": user_id, "online": online }))
+        }
+        Event::Typing {
+            conversation_id,
+            user_id,
+        } => (
+            TYPING,
+            json!({ "conversation_id": conversation_id, "user_id": user_id }),
+        ),
+        Event::MessageRemoved {
+            id,
+            conversation_id,
+        } => (
+            MESSAGE_REMOVED,
+            json!({ "id": id, "conversation_id": conversation_id }),
+        ),
+        Event::MessageUpdated(m) => (MESSAGE_UPDATED, ser(m)),
+        // The SDK's `Event` is non-exhaustive: a newer event the UI does not know yet.
         _ => return None,
     })
 }
@@ -87,7 +118,8 @@ fn ser<T: serde::Serialize>(v: &T) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hongyan_sdk::{ConnectionState, Message, MessageStatus};
+    use hongyan_sdk::model::{FriendRequest, FriendRequestStatus, Group};
+    use hongyan_sdk::{ConnectionState, Message, MessageStatus, User};
 
     fn message() -> Message {
         let mut m = Message::new_outgoing("10002", "10001", 0, "你好 hi", 1_700_000_000_000);
@@ -177,6 +209,97 @@ mod tests {
             assert_eq!(to_ipc(&event), Some((want_name, want)), "{event:?}");
         }
         assert_eq!(to_ipc(&Event::SyncCompleted { count: 3 }), None);
+    }
+
+    fn user(id: &str, name: &str) -> User {
+        User {
+            user_id: id.into(),
+            username: name.into(),
+            nickname: name.to_uppercase(),
+        }
+    }
+
+    #[test]
+    fn social_events_map_to_the_documented_names_and_payloads() {
+        let request = FriendRequest {
+            id: 7,
+            from: user("10002", "bob"),
+            to: user("10001", "alice"),
+            message: "<b>hi</b>".into(),
+            status: FriendRequestStatus::Pending,
+            created_at: 5,
+        };
+        let mut request_json = json!({
+            "id": 7,
+            "from": {"user_id": "10002", "username": "bob", "nickname": "BOB"},
+            "to": {"user_id": "10001", "username": "alice", "nickname": "ALICE"},
+            "message": "<b>hi</b>", "status": "pending", "created_at": 5
+        });
+        let mut accepted = request.clone();
+        accepted.status = FriendRequestStatus::Accepted;
+        let group = Group {
+            group_id: "g3".into(),
+            name: "Trip".into(),
+            owner: "10001".into(),
+            member_count: 4,
+            created_at: 9,
+        };
+        let cases = vec![
+            (
+                Event::FriendRequestReceived(request),
+                "friend-request",
+                request_json.clone(),
+            ),
+            (Event::FriendsChanged, "friends-changed", Value::Null),
+            (
+                Event::GroupUpdated(group),
+                "group-updated",
+                json!({"group_id": "g3", "name": "Trip", "owner": "10001", "member_count": 4, "created_at": 9}),
+            ),
+            (
+                Event::GroupLeft {
+                    group_id: "g3".into(),
+                },
+                "group-left",
+                json!({"group_id": "g3"}),
+            ),
+            (
+                Event::PresenceChanged {
+                    user_id: "10002".into(),
+                    online: true,
+                },
+                "presence",
+                json!({"user_id": "10002", "online": true}),
+            ),
+            (
+                Event::Typing {
+                    conversation_id: "10002".into(),
+                    user_id: "10002".into(),
+                },
+                "typing",
+                json!({"conversation_id": "10002", "user_id": "10002"}),
+            ),
+            (
+                Event::MessageRemoved {
+                    id: "n-4".into(),
+                    conversation_id: "notices".into(),
+                },
+                "message-removed",
+                json!({"id": "n-4", "conversation_id": "notices"}),
+            ),
+        ];
+        for (event, want_name, want) in cases {
+            assert_eq!(to_ipc(&event), Some((want_name, want)), "{event:?}");
+        }
+        request_json["status"] = json!("accepted");
+        assert_eq!(
+            to_ipc(&Event::FriendRequestUpdated(accepted)),
+            Some(("friend-request-updated", request_json))
+        );
+        let m = message();
+        let (name, payload) = to_ipc(&Event::MessageUpdated(m.clone())).expect("some");
+        assert_eq!(name, "message-updated");
+        assert_eq!(payload["id"], m.id.as_str());
     }
 
     #[test]

@@ -125,6 +125,11 @@ async fn forward_events(app: AppHandle, client: Client) {
                     notify::message(&app, &sender, m);
                 }
             }
+            Event::FriendRequestReceived(r)
+                if !main_focused(&app) && lock(&app.state::<AppState>().settings).notifications =>
+            {
+                notify::friend_request(&app, r);
+            }
             _ => {}
         }
     }
@@ -192,6 +197,22 @@ pub fn run(started: Instant) {
             commands::connection_state,
             commands::get_user,
             commands::search_users,
+            commands::list_friends,
+            commands::friend_requests,
+            commands::send_friend_request,
+            commands::respond_friend_request,
+            commands::remove_friend,
+            commands::get_presence,
+            commands::create_group,
+            commands::list_groups,
+            commands::get_group,
+            commands::rename_group,
+            commands::group_members,
+            commands::add_group_members,
+            commands::remove_group_member,
+            commands::leave_group,
+            commands::refresh_notices,
+            commands::send_typing,
         ])
         .build(tauri::generate_context!())
         .expect("the Tauri app failed to build");

@@ -5,6 +5,7 @@
 //! (the default action) shows the window and emits `open-conversation`. Elsewhere the
 //! plugin shows it (a click just raises the app, as the OS does).
 
+use hongyan_sdk::model::FriendRequest;
 use hongyan_sdk::Message;
 use tauri::AppHandle;
 
@@ -22,6 +23,39 @@ pub fn message(app: &AppHandle, sender: &str, m: &Message) {
     let title = format!("Hongyan — {sender}");
     let body = body(m);
     show(app, title, body, m.conversation_id.clone());
+}
+
+/// Title and body for a friend request: who asks, and their message on one short line.
+pub fn friend_request_text(r: &FriendRequest) -> (String, String) {
+    let who = if r.from.nickname.trim().is_empty() {
+        r.from.username.clone()
+    } else {
+        r.from.nickname.clone()
+    };
+    let message = r.message.replace(['\n', '\r'], " ");
+    let message = message.trim();
+    let mut body = if message.is_empty() {
+        format!("{who} wants to be your friend.")
+    } else {
+        format!("{who} wants to be your friend: {message}")
+    };
+    if body.chars().count() > 120 {
+        body = body.chars().take(120).collect::<String>() + "…";
+    }
+    ("Hongyan — Friend request".to_owned(), body)
+}
+
+/// A friend request while the window is not focused; a click opens the chat with the asker
+/// (where the request can be answered).
+pub fn friend_request(app: &AppHandle, r: &FriendRequest) {
+    let (title, body) = friend_request_text(r);
+    // Linux notification servers read the body as markup: the asker's text stays text.
+    #[cfg(target_os = "linux")]
+    let body = body
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    show(app, title, body, r.from.user_id.clone());
 }
 
 #[cfg(target_os = "linux")]
@@ -74,6 +108,37 @@ mod tests {
         assert_eq!(body(&m), "line one line two");
         let long = Message::new_outgoing("1", "2", 1, &"雁".repeat(300), 0);
         let b = body(&long);
+        assert_eq!(b.chars().count(), 121);
+        assert!(b.ends_with('…'));
+    }
+
+    #[test]
+    fn friend_requests_name_the_asker_and_their_message() {
+        let user = |nickname: &str| hongyan_sdk::User {
+            user_id: "10002".into(),
+            username: "bob".into(),
+            nickname: nickname.into(),
+        };
+        let mut r = FriendRequest {
+            id: 1,
+            from: user("Bob"),
+            to: user("Me"),
+            message: "hi\nit's me".into(),
+            status: hongyan_sdk::model::FriendRequestStatus::Pending,
+            created_at: 0,
+        };
+        assert_eq!(
+            friend_request_text(&r),
+            (
+                "Hongyan — Friend request".to_owned(),
+                "Bob wants to be your friend: hi it's me".to_owned()
+            )
+        );
+        r.message = String::new();
+        r.from = user(" ");
+        assert_eq!(friend_request_text(&r).1, "bob wants to be your friend.");
+        r.message = "x".repeat(300);
+        let b = friend_request_text(&r).1;
         assert_eq!(b.chars().count(), 121);
         assert!(b.ends_with('…'));
     }

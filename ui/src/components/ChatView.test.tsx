@@ -108,6 +108,18 @@ describe("ChatView kinds", () => {
     expect(onAddFriend).toHaveBeenCalledWith("2");
   });
 
+  it("1:1 with someone who asked me: accept right in the chat", async () => {
+    const data = { incoming: [{ id: 5, from: user("2", "Bob"), to: user("1", "Me"), message: "", status: "pending" as const, created_at: 0 }] };
+    mockSocial({ friends: [], ...data });
+    vi.mocked(ipc.loadHistory).mockResolvedValue([]);
+    vi.mocked(ipc.respondFriendRequest).mockResolvedValue({ ...data.incoming[0], status: "accepted" });
+    renderSocial(<ChatView conversationId="2" me="1" />);
+    expect(await screen.findByTestId("not-friend-banner")).toHaveTextContent("Bob wants to be your friend.");
+    await userEvent.click(screen.getByTestId("chat-accept-friend"));
+    expect(ipc.respondFriendRequest).toHaveBeenCalledWith(5, true);
+    await waitFor(() => expect(ipc.listFriends).toHaveBeenCalledTimes(2));
+  });
+
   it("1:1 with a friend: no banner", async () => {
     vi.mocked(ipc.loadHistory).mockResolvedValue([msg({ content: "hi" })]);
     renderSocial(<ChatView conversationId="2" me="1" />);

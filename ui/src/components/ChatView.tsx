@@ -4,6 +4,7 @@ import {
   loadHistory,
   on,
   refreshNotices,
+  respondFriendRequest,
   retryMessage,
   sendText,
   sendTyping,
@@ -77,10 +78,24 @@ function ChatBanner({ conversationId, me, onAddFriend }: { conversationId: strin
   }
   if (kind !== "direct" || conversationId === me || !social.friendsLoaded || social.isFriend(conversationId)) return null;
   const requested = social.outgoing.some((r) => r.to.user_id === conversationId);
+  const asked = social.incoming.find((r) => r.from.user_id === conversationId);
   return (
     <div className="chat-banner" role="status" data-testid="not-friend-banner">
-      <span>{t("chat.notFriend", { name })}</span>
-      {requested ? (
+      <span>{asked ? t("chat.wantsFriend", { name }) : t("chat.notFriend", { name })}</span>
+      {asked ? (
+        <button
+          type="button"
+          className="btn small primary"
+          data-testid="chat-accept-friend"
+          onClick={() =>
+            void respondFriendRequest(asked.id, true)
+              .then(() => Promise.all([social.reloadFriends(), social.reloadRequests()]))
+              .catch(() => social.reloadRequests())
+          }
+        >
+          {t("contacts.accept")}
+        </button>
+      ) : requested ? (
         <span className="tag">{t("chat.requested")}</span>
       ) : (
         onAddFriend && (
