@@ -295,4 +295,36 @@ mod tests {
             ChatResult::default()
         );
     }
+
+    #[test]
+    fn adapt_downgrades_only_what_the_level_predates() {
+        let at = |level| ClientVersion {
+            core_level: level,
+            ..ClientVersion::default()
+        };
+        let sticker = Envelope::chat("1", "2", "f", kinds::STICKER, "{}");
+        let old = adapt_for_client(sticker.clone(), &at(261_130)).expect("fallback");
+        assert_eq!(
+            (old.typeu, old.data_content.as_deref()),
+            (kinds::TEXT, Some(kinds::text_fallback(kinds::STICKER)))
+        );
+        assert_eq!(old.fp.as_deref(), Some("f"));
+        assert_eq!(
+            adapt_for_client(sticker.clone(), &at(261_201)),
+            Some(sticker)
+        );
+        let event = Envelope::chat("0", "2", "s-1", kinds::FRIEND_EVENT, "{}");
+        assert_eq!(
+            adapt_for_client(event, &at(0)).map(|e| e.typeu),
+            Some(kinds::TEXT)
+        );
+        let receipt = Envelope::chat("1", "2", "r", kinds::RECEIPT, "{}");
+        assert_eq!(adapt_for_client(receipt.clone(), &at(0)), None);
+        assert_eq!(
+            adapt_for_client(receipt.clone(), &at(261_124)),
+            Some(receipt)
+        );
+        let text = Envelope::chat("1", "2", "t", kinds::TEXT, "hi");
+        assert_eq!(adapt_for_client(text.clone(), &at(0)), Some(text));
+    }
 }

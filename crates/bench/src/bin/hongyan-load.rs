@@ -77,6 +77,7 @@ async fn main() -> Result<()> {
         } => {
             let server = server::start(&bin, data.path(), &[]).await?;
             let accounts = accounts::create(&server.url(), "chat", clients.max(2) & !1).await?;
+            accounts::befriend_pairs(&server.url(), &accounts).await?;
             chat(&server, &accounts, seconds, window, max_messages, transport).await
         }
         Cmd::Idle { conns, transport } => {
@@ -138,6 +139,31 @@ mod accounts {
         out.into_iter()
             .map(|a| a.context("missing account"))
             .collect()
+    }
+
+    /// Makes each chat pair (client i and i^1) friends through the HTTP API (request +
+    /// accept), so the run works whether or not the server enforces friends_only.
+    pub async fn befriend_pairs(url: &str, accounts: &[Account]) -> Result<()> {
+        let http = reqwest::Client::new();
+        for pair in accounts.chunks_exact(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            let req: serde_json::Value = http
+                .post(format!("{url}/api/v1/friends/requests"))
+                .bearer_auth(&a.token)
+                .json(&serde_json::json!({"to": b.user_id}))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let id = req["id"].as_i64().context("friend request id")?;
+            http.post(format!("{url}/api/v1/friends/requests/{id}/accept"))
+                .bearer_auth(&b.token)
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+        Ok(())
     }
 
     /// Writes `n` users with tokens straight into a fresh data dir through the server's own
@@ -251,7 +277,8 @@ async fn chat(
                             ack_us.record((now - t).as_micros() as u64)?;
                         }
                     }
-                    PacketType::CommonData => {
+                    // Chat only: presence signals from the peer are not part of the load.
+                    PacketType::CommonData if env.typeu == kinds::TEXT => {
                         let fp = env.fp.clone().unwrap_or_default();
                         if in_window {
                             delivered += 1;
