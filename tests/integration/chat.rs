@@ -1,13 +1,15 @@
 //! 1:1 chat through the real server: both ways over WS, TCP and WS↔TCP; the offline
-//! recipient; duplicate login.
+//! recipient; duplicate login. Users befriend each other first, as the friends-only policy
+//! requires.
 
 use hongyan_sdk::{Event, MessageStatus};
-use hongyan_tests::{assert_texts, TestClient, TestServer, Via};
+use hongyan_tests::{acked, assert_texts, TestClient, TestServer, Via};
 
 async fn chat_both_ways(a_via: Via, b_via: Via) {
     let server = TestServer::start().await;
     let mut alice = TestClient::register(&server, "alice", a_via).await;
     let mut bob = TestClient::register(&server, "bob", b_via).await;
+    alice.befriend(&bob).await;
     alice.wait_connected().await;
     bob.wait_connected().await;
 
@@ -24,9 +26,7 @@ async fn chat_both_ways(a_via: Via, b_via: Via) {
     assert_eq!(got.from, alice.user_id);
     assert_eq!(got.conversation_id, alice.user_id);
     assert!(got.seq.is_some() && got.sent_at > 0);
-    alice
-        .wait_status(&hello.id, |s| *s == MessageStatus::Sent)
-        .await;
+    alice.wait_status(&hello.id, acked).await;
 
     let reply = bob.send(&alice.user_id, "hi alice").await;
     let got = alice
@@ -39,8 +39,7 @@ async fn chat_both_ways(a_via: Via, b_via: Via) {
         (got.id.as_str(), got.content.as_str()),
         (reply.id.as_str(), "hi alice")
     );
-    bob.wait_status(&reply.id, |s| *s == MessageStatus::Sent)
-        .await;
+    bob.wait_status(&reply.id, acked).await;
 
     // Both sides see the same two-message conversation, in order.
     let expected = vec!["hello bob 你好 👋".to_string(), "hi alice".to_string()];
@@ -88,6 +87,7 @@ async fn offline_recipient_gets_everything_in_order_once() {
     let server = TestServer::start().await;
     let mut alice = TestClient::register(&server, "alice", Via::Ws).await;
     let bob = TestClient::register(&server, "bob", Via::Tcp).await;
+    alice.befriend(&bob).await;
     let bob_id = bob.user_id.clone();
     // Bob quits the app; his session stays saved.
     bob.client.shutdown().await;
@@ -98,9 +98,7 @@ async fn offline_recipient_gets_everything_in_order_once() {
         last = Some(alice.send(&bob_id, t).await);
     }
     let last = last.expect("sent");
-    alice
-        .wait_status(&last.id, |s| *s == MessageStatus::Sent)
-        .await;
+    alice.wait_status(&last.id, acked).await;
 
     // Bob starts the app again: sync by seq brings everything, once, in order.
     let bob = bob.restart().await;
@@ -124,6 +122,7 @@ async fn duplicate_login_kicks_the_older_client() {
     let server = TestServer::start().await;
     let mut alice = TestClient::register(&server, "alice", Via::Ws).await;
     let mut bob_laptop = TestClient::register(&server, "bob", Via::Ws).await;
+    alice.befriend(&bob_laptop).await;
     bob_laptop.wait_connected().await;
 
     let mut bob_desktop = bob_laptop.another_device().await;

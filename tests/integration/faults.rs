@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use hongyan_sdk::MessageStatus;
-use hongyan_tests::{assert_texts, FaultProxy, TestClient, TestServer, Via};
+use hongyan_tests::{acked, assert_texts, FaultProxy, TestClient, TestServer, Via};
 
 #[tokio::test]
 async fn server_killed_mid_conversation_loses_and_duplicates_nothing() {
     let mut server = TestServer::start().await;
     let mut alice = TestClient::register(&server, "alice", Via::Ws).await;
     let mut bob = TestClient::register(&server, "bob", Via::Tcp).await;
+    alice.befriend(&bob).await;
     alice.wait_connected().await;
     bob.wait_connected().await;
 
@@ -30,9 +31,7 @@ async fn server_killed_mid_conversation_loses_and_duplicates_nothing() {
 
     // Every message ends up acknowledged by the server...
     for m in &sent {
-        alice
-            .wait_status(&m.id, |s| *s == MessageStatus::Sent)
-            .await;
+        alice.wait_status(&m.id, acked).await;
     }
     // ...and Bob, who reconnects by himself, has each exactly once, in order.
     let conv = bob.wait_conversation_len(&alice.user_id, texts.len()).await;
@@ -48,6 +47,7 @@ async fn dropped_connection_reconnects_and_resends_the_outbox() {
     let proxy = FaultProxy::start(server.http_addr()).await;
     let mut alice = TestClient::register_at(&proxy.url(), "", "alice", Via::Ws).await;
     let bob = TestClient::register(&server, "bob", Via::Ws).await;
+    alice.befriend(&bob).await;
     alice.wait_connected().await;
 
     // The link goes silent: what Alice sends now never reaches the server, no ACK comes back.
@@ -65,9 +65,8 @@ async fn dropped_connection_reconnects_and_resends_the_outbox() {
             .await
             .expect("read")
             .expect("stored");
-        assert_ne!(
-            stored.status,
-            MessageStatus::Sent,
+        assert!(
+            !acked(&stored.status),
             "nothing can be ACKed through a black hole"
         );
     }
@@ -75,9 +74,7 @@ async fn dropped_connection_reconnects_and_resends_the_outbox() {
     proxy.set_blackhole(false);
     proxy.cut_all();
     for m in &sent {
-        alice
-            .wait_status(&m.id, |s| *s == MessageStatus::Sent)
-            .await;
+        alice.wait_status(&m.id, acked).await;
     }
     let conv = bob.wait_conversation_len(&alice.user_id, texts.len()).await;
     assert_texts(&conv, &texts);
@@ -88,6 +85,7 @@ async fn unsent_messages_survive_an_app_restart_and_a_server_restart() {
     let mut server = TestServer::start().await;
     let alice = TestClient::register(&server, "alice", Via::Tcp).await;
     let bob = TestClient::register(&server, "bob", Via::Ws).await;
+    alice.befriend(&bob).await;
     let bob_id = bob.user_id.clone();
 
     // Graceful shutdown exits cleanly.
@@ -116,9 +114,7 @@ async fn unsent_messages_survive_an_app_restart_and_a_server_restart() {
     let mut alice = alice_restarting.restart().await;
     alice.wait_connected().await;
     for m in &sent {
-        alice
-            .wait_status(&m.id, |s| *s == MessageStatus::Sent)
-            .await;
+        alice.wait_status(&m.id, acked).await;
     }
     let conv = bob.wait_conversation_len(&alice.user_id, texts.len()).await;
     assert_texts(&conv, &texts);
@@ -136,6 +132,7 @@ async fn a_message_that_got_no_ack_is_shown_failed_then_resent_after_reconnect()
     let mut alice =
         TestClient::register_with_timing(&proxy.url(), "", "alice", Via::Ws, timing).await;
     let bob = TestClient::register(&server, "bob", Via::Ws).await;
+    alice.befriend(&bob).await;
     alice.wait_connected().await;
 
     proxy.set_blackhole(true);
@@ -149,9 +146,7 @@ async fn a_message_that_got_no_ack_is_shown_failed_then_resent_after_reconnect()
     // ...but nothing is lost: after the link is re-established it goes out by itself.
     proxy.set_blackhole(false);
     proxy.cut_all();
-    alice
-        .wait_status(&m.id, |s| *s == MessageStatus::Sent)
-        .await;
+    alice.wait_status(&m.id, acked).await;
     let conv = bob.wait_conversation_len(&alice.user_id, 1).await;
     assert_texts(&conv, &["are you there?".to_string()]);
 }

@@ -3,8 +3,8 @@
 use std::{sync::Arc, time::Duration};
 
 use hongyan_sdk::{
-    Client, ClientConfig, ConnectionState, Event, Message, MessageStatus, SecretBackend, Timing,
-    Transport,
+    model::FriendRequestStatus, Client, ClientConfig, ConnectionState, Event, Message,
+    MessageStatus, SecretBackend, Timing, Transport,
 };
 use tempfile::TempDir;
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -47,6 +47,7 @@ pub struct TestClient {
     server_url: String,
     via: Via,
     tcp: String,
+    core_level: u32,
 }
 
 impl TestClient {
@@ -71,6 +72,25 @@ impl TestClient {
         Self::register_at(&server.url(), &server.tcp_addr().to_string(), username, via).await
     }
 
+    /// Registers `username` with an SDK that announces `core_level` (an older or newer
+    /// client core than this build's).
+    pub async fn register_with_core_level(
+        server: &TestServer,
+        username: &str,
+        via: Via,
+        core_level: u32,
+    ) -> Self {
+        Self::register_full(
+            &server.url(),
+            &server.tcp_addr().to_string(),
+            username,
+            via,
+            fast_timing(),
+            core_level,
+        )
+        .await
+    }
+
     /// Registers and logs in through `server_url` (e.g. a [`crate::proxy::FaultProxy`]).
     pub async fn register_at(server_url: &str, tcp: &str, username: &str, via: Via) -> Self {
         Self::register_with_timing(server_url, tcp, username, via, fast_timing()).await
@@ -84,10 +104,23 @@ impl TestClient {
         via: Via,
         timing: Timing,
     ) -> Self {
+        let level = hongyan_sdk::CORE_LEVEL;
+        Self::register_full(server_url, tcp, username, via, timing, level).await
+    }
+
+    async fn register_full(
+        server_url: &str,
+        tcp: &str,
+        username: &str,
+        via: Via,
+        timing: Timing,
+        core_level: u32,
+    ) -> Self {
         let dir = Arc::new(tempfile::tempdir().expect("client dir"));
         let password = format!("{username}-secret-pw");
         let mut config = Self::config(server_url, tcp, via, &dir);
         config.timing = timing;
+        config.core_level = core_level;
         let client = Client::new(config).expect("client");
         client
             .register(username, &password, None)
@@ -105,14 +138,32 @@ impl TestClient {
             server_url: server_url.to_owned(),
             via,
             tcp: tcp.to_owned(),
+            core_level,
         }
+    }
+
+    /// Makes `self` and `other` friends through the real API, as two people would: `self`
+    /// sends a request and `other` accepts it.
+    pub async fn befriend(&self, other: &TestClient) {
+        let request = self
+            .client
+            .send_friend_request(&other.user_id, &format!("hi, I am {}", self.username))
+            .await
+            .expect("send a friend request");
+        let accepted = other
+            .client
+            .accept_friend_request(request.id)
+            .await
+            .expect("accept the friend request");
+        assert_eq!(accepted.status, FriendRequestStatus::Accepted);
     }
 
     /// A second, independent client (own data dir, own firstLoginTime) for the same account.
     pub async fn another_device(&self) -> Self {
         let dir = Arc::new(tempfile::tempdir().expect("client dir"));
-        let client =
-            Client::new(Self::config(&self.server_url, &self.tcp, self.via, &dir)).expect("client");
+        let mut config = Self::config(&self.server_url, &self.tcp, self.via, &dir);
+        config.core_level = self.core_level;
+        let client = Client::new(config).expect("client");
         let events = client.events();
         client
             .login(&self.username, &self.password)
@@ -128,12 +179,19 @@ impl TestClient {
             server_url: self.server_url.clone(),
             via: self.via,
             tcp: self.tcp.clone(),
+            core_level: self.core_level,
         }
     }
 
     /// Shuts the client down (as when the app quits) and starts a new one on the same data
     /// dir that resumes the saved session without a password.
     pub async fn restart(self) -> Self {
+        let level = self.core_level;
+        self.restart_with_core_level(level).await
+    }
+
+    /// [`Self::restart`] with an app whose SDK announces `core_level` (an upgrade).
+    pub async fn restart_with_core_level(self, core_level: u32) -> Self {
         let Self {
             client,
             user_id,
@@ -147,7 +205,9 @@ impl TestClient {
         } = self;
         client.shutdown().await;
         drop(client);
-        let client = Client::new(Self::config(&server_url, &tcp, via, &dir)).expect("client");
+        let mut config = Self::config(&server_url, &tcp, via, &dir);
+        config.core_level = core_level;
+        let client = Client::new(config).expect("client");
         let events = client.events();
         let account = client
             .resume()
@@ -165,6 +225,7 @@ impl TestClient {
             server_url,
             via,
             tcp,
+            core_level,
         }
     }
 
@@ -270,4 +331,29 @@ pub fn assert_texts(messages: &[Message], expected: &[String]) {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), messages.len(), "a message is duplicated");
+}
+
+/// Polls `check` (every 50 ms) until it is true; panics after [`WAIT`] naming `what`.
+pub async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Whether an own message reached the server: Sent, or already Delivered / Read (the
+/// recipient's receipts can overtake a test that looks for Sent).
+pub fn acked(status: &MessageStatus) -> bool {
+    matches!(
+        status,
+        MessageStatus::Sent | MessageStatus::Delivered | MessageStatus::Read
+    )
 }

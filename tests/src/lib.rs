@@ -7,6 +7,6 @@ pub mod clients;
 pub mod proxy;
 pub mod server;
 
-pub use clients::{assert_texts, TestClient, Via};
+pub use clients::{acked, assert_texts, wait_until, TestClient, Via};
 pub use proxy::FaultProxy;
 pub use server::{server_bin, ServerBuilder, TestServer};
