@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The desktop app's tests: unit tests of src-tauri, then the real app end to end (Xvfb +
-# tauri-driver + WebKitWebDriver against a real hongyan-server; tests/e2e/app).
+# tauri-driver + WebKitWebDriver against a real hongyan-server; tests/e2e/app). The desktop
+# tests start their own private D-Bus session with a tray watcher (status-notifier-watcher)
+# and a notification daemon (dunst) each.
 # Idempotent setup: installs the Debian packages and tauri-driver only when missing.
 # Exits non-zero on any failure.
 set -euo pipefail
@@ -9,7 +11,8 @@ source scripts/lib.sh
 
 ensure_debs build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev \
   libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev \
-  libjavascriptcoregtk-4.1-dev libxdo-dev xvfb xauth webkit2gtk-driver
+  libjavascriptcoregtk-4.1-dev libxdo-dev xvfb xauth webkit2gtk-driver \
+  dbus-daemon dunst haskell-status-notifier-item-utils
 if ! command -v tauri-driver >/dev/null 2>&1; then
   log "installing tauri-driver"
   cargo install tauri-driver --locked
@@ -31,5 +34,7 @@ else
 fi
 
 log "app end to end (xvfb-run)"
+# One app at a time: the tests share the X display.
 xvfb-run -a -s "-screen 0 1280x800x24" \
-  cargo test -p hongyan-app --features custom-protocol --test e2e_app -- --ignored --nocapture
+  cargo test -p hongyan-app --features custom-protocol --test e2e_app -- \
+  --ignored --nocapture --test-threads=1 "$@"

@@ -1,4 +1,8 @@
-//! The tray icon: unread count in the tooltip and the menu; Show / Hide / Quit.
+//! The tray icon: unread count next to the icon, in the tooltip and in the menu;
+//! Show / Hide / Quit.
+//!
+//! On Linux the icon is a StatusNotifierItem (libayatana-appindicator), which has no
+//! tooltip: the count is the item's label (`set_title`) and the menu's first line there.
 
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
@@ -85,16 +89,30 @@ pub fn open_pending(app: &AppHandle) {
     }
 }
 
-/// Puts the unread count into the tooltip and the menu.
+/// The tooltip for `total` unread messages.
+pub fn tooltip(total: u64) -> String {
+    if total == 0 {
+        "Hongyan".to_owned()
+    } else {
+        format!("Hongyan — {}", unread_text(total))
+    }
+}
+
+/// The text next to the icon: the count, nothing when there is none.
+pub fn label(total: u64) -> String {
+    if total == 0 {
+        String::new()
+    } else {
+        total.to_string()
+    }
+}
+
+/// Puts the unread count into the label, the tooltip and the menu.
 pub fn set_unread(app: &AppHandle, total: u64) {
     let text = unread_text(total);
     if let Some(tray) = app.tray_by_id(ID) {
-        let tooltip = if total == 0 {
-            "Hongyan".to_owned()
-        } else {
-            format!("Hongyan — {text}")
-        };
-        let _ = tray.set_tooltip(Some(tooltip));
+        let _ = tray.set_tooltip(Some(tooltip(total)));
+        let _ = tray.set_title(Some(label(total)));
     }
     if let Some(item) = app.try_state::<UnreadItem>() {
         let _ = item.0.set_text(text);
@@ -108,5 +126,13 @@ mod tests {
         assert_eq!(super::unread_text(0), "No unread messages");
         assert_eq!(super::unread_text(1), "1 unread message");
         assert_eq!(super::unread_text(12), "12 unread messages");
+    }
+
+    #[test]
+    fn label_and_tooltip_show_the_count_only_when_there_is_one() {
+        assert_eq!(super::label(0), "");
+        assert_eq!(super::label(7), "7");
+        assert_eq!(super::tooltip(0), "Hongyan");
+        assert_eq!(super::tooltip(1), "Hongyan — 1 unread message");
     }
 }
