@@ -77,7 +77,7 @@ describe("ChatView kinds", () => {
     expect(screen.getAllByTestId("notice-card")).toHaveLength(1);
   });
 
-  it("group: system lines centered, senders named, typing sent on input", async () => {
+  it("group: system lines centered, senders named, no typing signal", async () => {
     mockSocial({ groups: [group("g1", "Trip", "1", 3)] });
     vi.mocked(ipc.getUser).mockImplementation(async (id) => user(id, id === "3" ? "Carol" : `U${id}`));
     const created = msg({ typeu: 61, from: "0", conversation_id: "g1", outgoing: false, status: { kind: "received" }, content: JSON.stringify({ event: "created", by: "1", members: ["1", "3"], group: { group_id: "g1", name: "Trip", owner: "1", member_count: 2, created_at: 0 } }) });
@@ -87,7 +87,7 @@ describe("ChatView kinds", () => {
     expect(await screen.findByTestId("system-line")).toHaveTextContent("You created the group “Trip”");
     expect(await screen.findByTestId("message-sender")).toHaveTextContent("Carol");
     await userEvent.type(screen.getByRole("textbox"), "x");
-    expect(ipc.sendTyping).toHaveBeenCalledWith("g1");
+    expect(ipc.sendTyping).not.toHaveBeenCalled();
   });
 
   it("group I left: a banner and no writing", async () => {
@@ -125,6 +125,8 @@ describe("ChatView kinds", () => {
     renderSocial(<ChatView conversationId="2" me="1" />);
     await screen.findByText("hi");
     expect(screen.queryByTestId("not-friend-banner")).toBeNull();
+    await userEvent.type(screen.getByRole("textbox"), "x");
+    expect(ipc.sendTyping).toHaveBeenCalledWith("2");
   });
 });
 

@@ -286,6 +286,7 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
     [errorText],
   );
 
+  // Typing goes user to user only (typeu 92); groups have none.
   const typing = useCallback(() => {
     sendTyping(conversationId).catch(() => {});
   }, [conversationId]);
@@ -349,7 +350,7 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
           </div>
         )
       ) : (
-        <Composer onSend={send} error={error} disabled={!canWrite} onTyping={typing} />
+        <Composer onSend={send} error={error} disabled={!canWrite} onTyping={kind === "direct" ? typing : undefined} />
       )}
     </section>
   );
