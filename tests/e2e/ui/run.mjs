@@ -406,6 +406,22 @@ await step("1:1 presence and typing; the composer sends typing", async () => {
   await tid("composer-input").fill("");
 });
 
+await step("receipts: sent ✓ → delivered ✓✓ (grey) → read ✓✓ (coloured)", async () => {
+  await tid("composer-input").fill("Did the receipts arrive?");
+  await tid("composer-input").press("Enter");
+  const m = messageByText("Did the receipts arrive?");
+  await m.locator('[data-status="sent"]').waitFor(T);
+  const id = await m.getAttribute("data-id");
+  const color = (kind) => m.locator(`[data-status="${kind}"]`).evaluate((el) => getComputedStyle(el).color);
+  await fake((i) => window.__fake.setStatus(i, { kind: "delivered" }), id);
+  await m.locator('[data-status="delivered"]').waitFor(T);
+  const delivered = await color("delivered");
+  await fake((i) => window.__fake.setStatus(i, { kind: "read" }), id);
+  await m.locator('[data-status="read"]').waitFor(T);
+  const read = await color("read");
+  assert(delivered !== read, `delivered (${delivered}) and read (${read}) look different`);
+});
+
 await step("a message to a non-friend fails with 1101; add friend, they accept, retry → sent", async () => {
   await tid("new-chat-button").click();
   await tid("new-chat-query").fill("eve");

@@ -77,6 +77,7 @@ describe("ConversationList", () => {
     expect(rows.map((r) => r.getAttribute("data-id"))).toEqual(["notices", "11", "g5"]);
     expect(within(rows[0]).getByText("Notices")).toBeInTheDocument();
     expect(within(rows[0]).getByTestId("unread")).toHaveTextContent("2");
+    expect(within(rows[0]).getByText("Maintenance")).toBeInTheDocument();
     expect(await within(rows[2]).findByText("Hikers")).toBeInTheDocument();
     expect(sortConversations([conv("2", 5), conv("notices", 1)]).map((c) => c.id)).toEqual(["notices", "2"]);
   });

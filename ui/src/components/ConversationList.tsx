@@ -31,6 +31,8 @@ function Preview({ c, me }: { c: Conversation; me: string }) {
   const names = useDisplayNames(ids);
   let shown: string | null = text;
   if (notice) shown = notice.title || notice.body;
+  // The SDK's preview of a notice is "[Notice] <title>": the row's icon already says so.
+  else if (kind === "notices" && text?.startsWith("[Notice] ")) shown = text.slice("[Notice] ".length);
   else if (ev) {
     const byId = new Map(ids.map((id, i) => [id, names[i]]));
     shown = groupEventText(ev, (id) => byId.get(id) ?? id, me, t);
