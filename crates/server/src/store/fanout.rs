@@ -1,8 +1,9 @@
 //! Writing into mailboxes beyond 1:1 chat: server events (typeu 60/61) and group messages.
 //!
-//! A group message is copied into every member's mailbox with each member's own seq, in a
-//! constant number of statements whatever the member count: one `UPDATE … RETURNING` bumps
-//! every member's `last_seq`, one `INSERT … SELECT` writes every copy at the new seq.
+//! A group message goes into every member's mailbox with each member's own seq, in a
+//! constant number of statements whatever the member count: the body is stored once in
+//! `bodies`, one `UPDATE … RETURNING` bumps every member's `last_seq`, one `INSERT … SELECT`
+//! writes every member's row (referencing the body) at the new seq.
 
 use hongyan_protocol::{now_ms, Envelope};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -50,8 +51,9 @@ pub fn push_event(
     Ok((user_id, envelope(0, to, fp, typeu, content, seq, sm)))
 }
 
-/// One copy of a message for every member of `group_id`, each at that member's next seq.
-/// Returns (member, seq) for every copy. Two statements, whatever the member count.
+/// One mailbox row for every member of `group_id`, each at that member's next seq, all
+/// referencing one stored body. Returns (member, seq) for every row. Three statements,
+/// whatever the member count.
 pub fn fan_out(
     conn: &Connection,
     group_id: i64,
@@ -61,6 +63,9 @@ pub fn fan_out(
     content: &str,
     sm: i64,
 ) -> Result<Vec<(i64, i64)>, StoreError> {
+    let body_id: i64 = conn
+        .prepare_cached("INSERT INTO bodies (content) VALUES (?1) RETURNING id")?
+        .query_row([content], |r| r.get(0))?;
     let seqs = conn
         .prepare_cached(
             "UPDATE users SET last_seq = last_seq + 1
@@ -70,8 +75,8 @@ pub fn fan_out(
         .query_map([group_id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<Vec<(i64, i64)>, _>>()?;
     conn.prepare_cached(
-        "INSERT INTO mailbox (user_id, seq, fp, from_id, to_id, typeu, content, sm)
-         SELECT u.id, u.last_seq, ?2, ?3, ?4, ?5, ?6, ?7
+        "INSERT INTO mailbox (user_id, seq, fp, from_id, to_id, typeu, content, sm, body_id)
+         SELECT u.id, u.last_seq, ?2, ?3, ?4, ?5, '', ?6, ?7
          FROM group_members m JOIN users u ON u.id = m.user_id
          WHERE m.group_id = ?1",
     )?
@@ -81,8 +86,8 @@ pub fn fan_out(
         from,
         hongyan_protocol::api::group_wire_id(group_id),
         typeu,
-        content,
-        sm
+        sm,
+        body_id
     ])?;
     Ok(seqs)
 }

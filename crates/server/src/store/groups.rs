@@ -382,6 +382,7 @@ mod tests {
             assert_eq!(store.last_seq(*user).await.expect("seq"), *seq);
             let rows = store.mailbox_after(*user, seq - 1, 1).await.expect("rows");
             assert_eq!(rows[0].fp, "g-1");
+            assert_eq!(rows[0].content, "hello all", "the shared body is read back");
             assert_eq!(rows[0].to, group.group_id);
         }
         let seq_of = |u: i64| out.copies.iter().find(|c| c.0 == u).map(|c| c.1);

@@ -353,8 +353,10 @@ impl Store {
     ) -> Result<Vec<MailboxRow>, StoreError> {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT seq, fp, from_id, to_id, typeu, content, sm FROM mailbox
-                 WHERE user_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                "SELECT m.seq, m.fp, m.from_id, m.to_id, m.typeu,
+                        COALESCE(b.content, m.content), m.sm
+                 FROM mailbox m LEFT JOIN bodies b ON b.id = m.body_id
+                 WHERE m.user_id = ?1 AND m.seq > ?2 ORDER BY m.seq LIMIT ?3",
             )?;
             let rows = stmt.query_map(params![user_id, after, limit], |r| {
                 Ok(MailboxRow {
