@@ -1,7 +1,16 @@
 //! The chat's slash commands: parsing (pure) and running them against the SDK.
 
 use anyhow::Result;
+use hongyan_sdk::model::{FriendRequestStatus, NoticeContent, Role, NOTICES_CONVERSATION};
 use hongyan_sdk::Client;
+
+/// `[notice] TITLE — BODY` for a notice message's content.
+pub fn notice_text(content: &str) -> String {
+    match serde_json::from_str::<NoticeContent>(content) {
+        Ok(n) => format!("[notice] {} — {}", n.title, n.body),
+        Err(_) => "[notice]".to_owned(),
+    }
+}
 
 /// One line typed by the person.
 #[derive(Debug, PartialEq, Eq)]
@@ -23,18 +32,61 @@ pub enum Command {
     History(usize),
     Retry(String),
     Send(String),
+    Friends,
+    /// Find `username` and send them a friend request.
+    AddFriend {
+        username: String,
+        message: String,
+    },
+    Requests,
+    Accept(i64),
+    Decline(i64),
+    Unfriend(String),
+    Groups,
+    GroupCreate {
+        name: String,
+        members: Vec<String>,
+    },
+    GroupMembers(String),
+    GroupAdd {
+        group_id: String,
+        members: Vec<String>,
+    },
+    GroupRemove {
+        group_id: String,
+        user_id: String,
+    },
+    GroupRename {
+        group_id: String,
+        name: String,
+    },
+    GroupLeave(String),
+    Notices,
     Empty,
     Quit,
 }
 
 const HELP: &str = "\
-/register NAME PASSWORD   create an account and sign in
-/login NAME PASSWORD      sign in
-/to USER_ID               choose whom to talk to (your id: /whoami)
-TEXT                      send TEXT to the chosen person
-/history [N]              the last N messages with them (default 20)
-/convs                    your conversations with unread counts
-/retry MESSAGE_ID         resend a failed message
+/register NAME PASSWORD        create an account and sign in
+/login NAME PASSWORD           sign in
+/to USER_ID | GROUP_ID         choose whom to talk to: a friend or a group (g…); /whoami
+TEXT                           send TEXT there
+/history [N]                   the last N messages there (default 20); marks them read
+/convs                         your conversations with unread counts
+/retry MESSAGE_ID              resend a failed message
+/friends                       your friends and who is online
+/add USERNAME [MESSAGE]        ask someone to be friends
+/requests                      friend requests to and from you
+/accept ID, /decline ID        answer a friend request
+/unfriend USER_ID              end a friendship
+/groups                        your groups
+/group create NAME USER_ID…    a new group with these friends
+/group members GROUP_ID        who is in a group
+/group add GROUP_ID USER_ID…   invite friends
+/group remove GROUP_ID USER_ID remove someone (owner)
+/group rename GROUP_ID NAME    rename a group
+/group leave GROUP_ID          leave a group
+/notices                       notices from the operators
 /logout, /quit";
 
 impl Command {
@@ -50,6 +102,7 @@ impl Command {
         let mut words = rest.split_whitespace();
         let name = words.next().unwrap_or_default();
         let args: Vec<&str> = words.collect();
+        let owned = |v: &[&str]| v.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
         let two = |usage: &str| match args.as_slice() {
             [u, p] => Ok(((*u).to_owned(), (*p).to_owned())),
             _ => Err(format!("usage: {usage}")),
@@ -80,6 +133,59 @@ impl Command {
                 [id] => Self::Retry((*id).to_owned()),
                 _ => return Err("usage: /retry MESSAGE_ID".into()),
             },
+            "friends" => Self::Friends,
+            "add" => match args.as_slice() {
+                [u, msg @ ..] => Self::AddFriend {
+                    username: (*u).to_owned(),
+                    message: msg.join(" "),
+                },
+                _ => return Err("usage: /add USERNAME [MESSAGE]".into()),
+            },
+            "requests" => Self::Requests,
+            "accept" | "decline" => {
+                let usage = || format!("usage: /{name} REQUEST_ID (see /requests)");
+                let id = match args.as_slice() {
+                    [id] => id.parse().map_err(|_| usage())?,
+                    _ => return Err(usage()),
+                };
+                if name == "accept" {
+                    Self::Accept(id)
+                } else {
+                    Self::Decline(id)
+                }
+            }
+            "unfriend" => match args.as_slice() {
+                [id] => Self::Unfriend((*id).to_owned()),
+                _ => return Err("usage: /unfriend USER_ID".into()),
+            },
+            "groups" => Self::Groups,
+            "group" => match args.as_slice() {
+                ["create", name, members @ ..] => Self::GroupCreate {
+                    name: (*name).to_owned(),
+                    members: owned(members),
+                },
+                ["members", gid] => Self::GroupMembers((*gid).to_owned()),
+                ["add", gid, members @ ..] if !members.is_empty() => Self::GroupAdd {
+                    group_id: (*gid).to_owned(),
+                    members: owned(members),
+                },
+                ["remove", gid, user] => Self::GroupRemove {
+                    group_id: (*gid).to_owned(),
+                    user_id: (*user).to_owned(),
+                },
+                ["rename", gid, name @ ..] if !name.is_empty() => Self::GroupRename {
+                    group_id: (*gid).to_owned(),
+                    name: name.join(" "),
+                },
+                ["leave", gid] => Self::GroupLeave((*gid).to_owned()),
+                _ => {
+                    return Err("usage: /group create NAME USER_ID… | members GID | \
+                                add GID USER_ID… | remove GID USER_ID | rename GID NAME | \
+                                leave GID"
+                        .into())
+                }
+            },
+            "notices" => Self::Notices,
             "quit" | "exit" | "q" => Self::Quit,
             other => return Err(format!("unknown command /{other}; try /help")),
         })
@@ -133,13 +239,134 @@ pub async fn run(client: &Client, cmd: Command, peer: &mut Option<String>) -> Re
             let mut page = client.history(p, None, n).await?;
             page.reverse();
             for m in page {
+                if m.typeu == hongyan_sdk::kinds::GROUP_EVENT {
+                    println!("  — {} —", m.preview());
+                    continue;
+                }
                 let who = if m.outgoing { "you" } else { m.from.as_str() };
-                println!("[{who}] {}  ({})", m.content, m.status.as_str());
+                println!("[{who}] {}  ({})", m.preview(), m.status.as_str());
             }
             client.mark_read(p).await?;
         }
         Command::Retry(id) => {
             client.retry(&id).await?;
+        }
+        Command::Friends => {
+            let friends = client.friends().await?;
+            if friends.is_empty() {
+                println!("No friends yet: /add USERNAME");
+            }
+            for f in friends {
+                let dot = if f.online { "●" } else { "○" };
+                println!(
+                    "{dot} {:>8}  {} ({})",
+                    f.user.user_id, f.user.nickname, f.user.username
+                );
+            }
+        }
+        Command::AddFriend { username, message } => {
+            let users = client.search_users(&username).await?;
+            let Some(user) = users
+                .into_iter()
+                .find(|u| u.username.eq_ignore_ascii_case(&username))
+            else {
+                println!("No user named {username}.");
+                return Ok(());
+            };
+            let r = client.send_friend_request(&user.user_id, &message).await?;
+            match r.status {
+                FriendRequestStatus::Accepted => {
+                    println!("{} had asked you too: you are friends now.", user.username)
+                }
+                _ => println!(
+                    "Asked {} (id {}) to be friends.",
+                    user.username, user.user_id
+                ),
+            }
+        }
+        Command::Requests => {
+            let r = client.friend_requests().await?;
+            for q in &r.incoming {
+                println!(
+                    "  #{:<4} from {} ({}): {}   /accept {} · /decline {}",
+                    q.id, q.from.username, q.from.user_id, q.message, q.id, q.id
+                );
+            }
+            for q in &r.outgoing {
+                println!(
+                    "  #{:<4} to {} ({}): waiting",
+                    q.id, q.to.username, q.to.user_id
+                );
+            }
+            if r.incoming.is_empty() && r.outgoing.is_empty() {
+                println!("No pending friend requests.");
+            }
+        }
+        Command::Accept(id) => {
+            let r = client.accept_friend_request(id).await?;
+            println!(
+                "You and {} are friends now: /to {}",
+                r.from.username, r.from.user_id
+            );
+        }
+        Command::Decline(id) => {
+            let r = client.decline_friend_request(id).await?;
+            println!("Declined {}.", r.from.username);
+        }
+        Command::Unfriend(id) => {
+            client.remove_friend(&id).await?;
+            println!("No longer friends with {id}.");
+        }
+        Command::Groups => {
+            let groups = client.groups().await?;
+            if groups.is_empty() {
+                println!("No groups yet: /group create NAME USER_ID…");
+            }
+            for g in groups {
+                println!("{:>6}  {} ({} members)", g.group_id, g.name, g.member_count);
+            }
+        }
+        Command::GroupCreate { name, members } => {
+            let g = client.create_group(&name, &members).await?;
+            println!("Created {} \"{}\": /to {}", g.group_id, g.name, g.group_id);
+        }
+        Command::GroupMembers(gid) => {
+            for m in client.group_members(&gid).await? {
+                let role = if m.role == Role::Owner {
+                    " (owner)"
+                } else {
+                    ""
+                };
+                println!("{:>8}  {}{role}", m.user.user_id, m.user.username);
+            }
+        }
+        Command::GroupAdd { group_id, members } => {
+            let g = client.add_group_members(&group_id, &members).await?;
+            println!("{} now has {} members.", g.group_id, g.member_count);
+        }
+        Command::GroupRemove { group_id, user_id } => {
+            client.remove_group_member(&group_id, &user_id).await?;
+            println!("Removed {user_id} from {group_id}.");
+        }
+        Command::GroupRename { group_id, name } => {
+            let g = client.rename_group(&group_id, &name).await?;
+            println!("{} is now \"{}\".", g.group_id, g.name);
+        }
+        Command::GroupLeave(gid) => {
+            client.leave_group(&gid).await?;
+            println!("You left {gid}.");
+        }
+        Command::Notices => {
+            client.refresh_notices().await?;
+            let mut page = client.history(NOTICES_CONVERSATION, None, 20).await?;
+            if page.is_empty() {
+                println!("No notices.");
+            }
+            page.reverse();
+            for m in page {
+                println!("{}", notice_text(&m.content));
+            }
+            client.mark_read(NOTICES_CONVERSATION).await?;
         }
         Command::Send(text) => {
             let Some(p) = peer.as_deref() else {
@@ -178,6 +405,62 @@ mod tests {
         assert_eq!(Command::parse("/history"), Ok(Command::History(20)));
         assert_eq!(Command::parse("/history 5"), Ok(Command::History(5)));
         assert_eq!(Command::parse("/q"), Ok(Command::Quit));
+    }
+
+    #[test]
+    fn social_commands_parse() {
+        assert_eq!(
+            Command::parse("/add bob hi there"),
+            Ok(Command::AddFriend {
+                username: "bob".into(),
+                message: "hi there".into()
+            })
+        );
+        assert_eq!(
+            Command::parse("/add bob"),
+            Ok(Command::AddFriend {
+                username: "bob".into(),
+                message: String::new()
+            })
+        );
+        assert_eq!(Command::parse("/accept 12"), Ok(Command::Accept(12)));
+        assert_eq!(Command::parse("/decline 3"), Ok(Command::Decline(3)));
+        assert_eq!(
+            Command::parse("/group create team 10002 10003"),
+            Ok(Command::GroupCreate {
+                name: "team".into(),
+                members: vec!["10002".into(), "10003".into()]
+            })
+        );
+        assert_eq!(
+            Command::parse("/group rename g3 the new name"),
+            Ok(Command::GroupRename {
+                group_id: "g3".into(),
+                name: "the new name".into()
+            })
+        );
+        assert_eq!(
+            Command::parse("/group remove g3 10002"),
+            Ok(Command::GroupRemove {
+                group_id: "g3".into(),
+                user_id: "10002".into()
+            })
+        );
+        assert_eq!(
+            Command::parse("/group leave g3"),
+            Ok(Command::GroupLeave("g3".into()))
+        );
+        assert_eq!(Command::parse("/notices"), Ok(Command::Notices));
+        assert_eq!(Command::parse("/to g3"), Ok(Command::To("g3".into())));
+        assert!(Command::parse("/accept me").unwrap_err().contains("usage"));
+        assert!(Command::parse("/group add g3")
+            .unwrap_err()
+            .contains("usage"));
+        assert!(Command::parse("/group").unwrap_err().contains("usage"));
+        assert_eq!(
+            notice_text(r#"{"id":1,"title":"Hi","body":"there"}"#),
+            "[notice] Hi — there"
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use hongyan_sdk::{Client, ClientConfig, Event, MessageStatus, Transport};
+use hongyan_sdk::model::{FriendRequestStatus, NOTICES_CONVERSATION};
+use hongyan_sdk::{kinds, Client, ClientConfig, Event, MessageStatus, Transport};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use commands::Command;
@@ -82,12 +83,25 @@ async fn main() -> Result<()> {
 /// Prints what arrives while the person types.
 fn spawn_event_printer(client: &Client) {
     let mut events = client.events();
+    let client = client.clone();
     tokio::spawn(async move {
         while let Ok(event) = events.recv().await {
+            let me = client.user_id().unwrap_or_default();
             match event {
-                Event::MessageReceived(m) => println!("[{}] {}", m.from, m.content),
+                Event::MessageReceived(m) if m.conversation_id == NOTICES_CONVERSATION => {
+                    println!("{}", commands::notice_text(&m.content))
+                }
+                Event::MessageReceived(m) if m.typeu == kinds::GROUP_EVENT => {
+                    println!("  — [{}] {} —", m.conversation_id, m.preview())
+                }
+                Event::MessageReceived(m) if m.conversation_id != m.from => {
+                    println!("[{} / {}] {}", m.conversation_id, m.from, m.preview())
+                }
+                Event::MessageReceived(m) => println!("[{}] {}", m.from, m.preview()),
                 Event::MessageStatusChanged { id, status } => match status {
                     MessageStatus::Sent => println!("  ✓ sent {}", short(&id)),
+                    MessageStatus::Delivered => println!("  ✓✓ delivered {}", short(&id)),
+                    MessageStatus::Read => println!("  ✓✓ read {}", short(&id)),
                     MessageStatus::Failed { code, reason } => {
                         println!("  ✗ failed {} ({code}: {reason}) — /retry {id}", short(&id))
                     }
@@ -99,6 +113,41 @@ fn spawn_event_printer(client: &Client) {
                 Event::LoginRejected { message, .. } => println!("! login refused: {message}"),
                 Event::SyncCompleted { count } if count > 0 => {
                     println!("  · {count} new message(s) while you were away")
+                }
+                Event::FriendRequestReceived(r) => println!(
+                    "★ {} ({}) wants to be friends: \"{}\" — /accept {} or /decline {}",
+                    r.from.username, r.from.user_id, r.message, r.id, r.id
+                ),
+                Event::FriendRequestUpdated(r) => match r.status {
+                    FriendRequestStatus::Accepted => println!(
+                        "★ you and {} are friends",
+                        if r.from.user_id == me {
+                            &r.to.username
+                        } else {
+                            &r.from.username
+                        }
+                    ),
+                    FriendRequestStatus::Declined => {
+                        println!("  · friend request #{} was declined", r.id)
+                    }
+                    FriendRequestStatus::Pending => {}
+                },
+                Event::GroupUpdated(g) => println!(
+                    "  · group {} \"{}\" ({} members)",
+                    g.group_id, g.name, g.member_count
+                ),
+                Event::GroupLeft { group_id } => println!("  · you are no longer in {group_id}"),
+                Event::PresenceChanged { user_id, online } => {
+                    println!(
+                        "  · {user_id} is {}",
+                        if online { "online" } else { "offline" }
+                    )
+                }
+                Event::Typing { user_id, .. } => println!("  · {user_id} is typing…"),
+                Event::MessageRemoved {
+                    conversation_id, ..
+                } if conversation_id == NOTICES_CONVERSATION => {
+                    println!("  · a notice was withdrawn")
                 }
                 _ => {}
             }

@@ -263,7 +263,17 @@ impl Client {
         fail_fast: bool,
     ) -> Result<Active> {
         let path = key.dir.join(store::FILE_NAME);
-        let store = tokio::task::spawn_blocking(move || Store::open(path)).await??;
+        let me = User {
+            user_id: account.user_id.clone(),
+            username: account.username.clone(),
+            nickname: String::new(),
+        };
+        let store = tokio::task::spawn_blocking(move || {
+            let store = Store::open(path)?;
+            store.remember_user_if_unknown(&me)?;
+            Ok::<_, Error>(store)
+        })
+        .await??;
         let (commands, commands_rx) = mpsc::unbounded_channel();
         self.inner
             .presence

@@ -50,6 +50,8 @@ pub use client::Client;
 pub use config::{ClientConfig, Timing, Transport};
 pub use error::{Error, Result};
 pub use events::{ConnectionState, Event};
+/// Application message kinds (`typeu`) and the core_level each needs.
+pub use hongyan_protocol::kinds;
 pub use model::{
     Account, Conversation, HistoryCursor, Message, MessageStatus, RegisteredUser, User,
 };

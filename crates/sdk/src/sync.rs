@@ -373,4 +373,115 @@ mod tests {
         assert_eq!(s.message_count().expect("n"), 1);
         assert_eq!(r.max_seq, Some(9));
     }
+
+    #[test]
+    fn new_1_1_messages_queue_one_delivered_receipt_per_sender() {
+        let s = Store::open_in_memory().expect("open");
+        let envs = [
+            push("7", "5", "a", 1, 1, "one"),
+            push("7", "5", "b", 2, 1, "two"),
+            push("8", "5", "c", 3, 1, "three"),
+            push("8", "g4", "d", 4, 1, "group: no receipt"),
+        ];
+        let r = ingest(&s, "5", &envs, 0).expect("ingest");
+        let receipts: Vec<(String, Receipt)> = r
+            .outbound
+            .iter()
+            .map(|e| {
+                let body = e.data_content.as_deref().expect("body");
+                (e.to.clone(), serde_json::from_str(body).expect("receipt"))
+            })
+            .collect();
+        assert_eq!(receipts.len(), 2);
+        assert_eq!(receipts[0].0, "7");
+        assert_eq!(receipts[0].1.ids, ["a", "b"]);
+        assert_eq!(receipts[0].1.kind, ReceiptKind::Delivered);
+        assert_eq!((receipts[1].0.as_str(), receipts[1].1.ids.len()), ("8", 1));
+        assert_eq!(s.outbox().expect("o").len(), 2, "persisted before sending");
+        // The same messages again (a sync after a live push) send nothing more.
+        assert!(ingest(&s, "5", &envs, 0)
+            .expect("again")
+            .outbound
+            .is_empty());
+    }
+
+    #[test]
+    fn own_receipt_copies_are_acks_not_messages() {
+        let s = Store::open_in_memory().expect("open");
+        ingest(&s, "5", &[push("7", "5", "a", 1, 1, "hi")], 0).expect("in");
+        let queued = s.outbox().expect("o");
+        assert_eq!(queued.len(), 1);
+        let mut copy = queued[0].envelope.clone();
+        copy.seq = Some(2);
+        let r = ingest(&s, "5", &[copy], 0).expect("copy");
+        assert!(r.received.is_empty() && r.conversations.is_empty());
+        assert_eq!(s.message_count().expect("n"), 1, "only the chat message");
+        assert!(
+            s.outbox().expect("o").is_empty(),
+            "the copy acknowledged it"
+        );
+        assert_eq!(r.max_seq, Some(2));
+    }
+
+    #[test]
+    fn friend_events_apply_once_and_group_events_are_stored_lines() {
+        let s = Store::open_in_memory().expect("open");
+        let friend =
+            r#"{"event":"removed","user":{"user_id":"7","username":"amy","nickname":"Amy"}}"#;
+        let ev = push("0", "5", "s-f1", 1, kinds::FRIEND_EVENT, friend);
+        let r = ingest(&s, "5", std::slice::from_ref(&ev), 0).expect("f");
+        assert_eq!(r.social, [Event::FriendsChanged]);
+        assert!(r.received.is_empty() && s.message_count().expect("n") == 0);
+        assert!(ingest(&s, "5", &[ev], 0).expect("again").social.is_empty());
+
+        let group = r#"{"event":"members_added","group":{"group_id":"g4","name":"team","owner":"7","member_count":3,"created_at":1},"by":"7","members":["5","8"]}"#;
+        let r = ingest(
+            &s,
+            "5",
+            &[push("0", "g4", "s-g1", 2, kinds::GROUP_EVENT, group)],
+            0,
+        )
+        .expect("g");
+        assert!(matches!(&r.social[..], [Event::GroupUpdated(g)] if g.group_id == "g4"));
+        assert_eq!(r.received.len(), 1);
+        assert!(r.outbound.is_empty(), "system lines get no receipts");
+        let c = s.conversation("g4").expect("q").expect("c");
+        assert_eq!(c.unread, 0, "system lines are not unread");
+        assert_eq!(c.last_text.as_deref(), Some("Amy added 5, 8"));
+    }
+
+    #[test]
+    fn transient_kinds_are_never_stored() {
+        let s = Store::open_in_memory().expect("open");
+        let mut typing = Envelope::new(PacketType::CommonData, "7", "5");
+        typing.typeu = kinds::TYPING;
+        typing.data_content = Some(r#"{"typing":true}"#.into());
+        let r = ingest(&s, "5", &[typing], 0).expect("i");
+        assert!(r.received.is_empty());
+        assert_eq!(s.message_count().expect("n"), 0);
+    }
+
+    #[test]
+    fn fallbacks_are_noted_and_replaced_when_the_full_form_arrives() {
+        let s = Store::open_in_memory().expect("open");
+        let fallback = kinds::text_fallback(kinds::STICKER);
+        ingest(
+            &s,
+            "5",
+            &[push("7", "5", "st", 6, kinds::TEXT, fallback)],
+            0,
+        )
+        .expect("old");
+        assert_eq!(state_num(&s, FALLBACK_KEY).expect("n"), Some(6));
+        let r = ingest(
+            &s,
+            "5",
+            &[push("7", "5", "st", 6, kinds::STICKER, r#"{"id":"x"}"#)],
+            0,
+        )
+        .expect("new");
+        assert_eq!(r.upgraded.len(), 1);
+        assert_eq!(r.upgraded[0].typeu, kinds::STICKER);
+        assert!(r.received.is_empty(), "not a new message");
+    }
 }

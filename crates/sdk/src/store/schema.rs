@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS sync_state (
 );
 ";
 
+/// The version-1 schema, for migration tests.
+#[cfg(test)]
+pub(crate) const V1_FOR_TESTS: &str = V1;
+
 /// Version 2 (issue 5): per-message unread flag (read receipts, removing an unread notice),
 /// caches of friends, pending friend requests, groups and user names, and the ids of server
 /// events already applied (a friend event can arrive live and again by sync).

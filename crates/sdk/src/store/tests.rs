@@ -268,3 +268,142 @@ async fn call_runs_off_the_runtime() {
         .expect("call");
     assert_eq!(n, 1);
 }
+
+#[test]
+fn a_version_1_store_migrates_to_version_2_keeping_its_data() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join(FILE_NAME);
+    {
+        // A store as the previous release wrote it.
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute_batch(schema::V1_FOR_TESTS).expect("v1");
+        conn.pragma_update(None, "user_version", 1).expect("v");
+        conn.execute(
+            "INSERT INTO messages (id, conversation_id, sender, recipient, typeu, content, \
+             sent_at, seq, status, outgoing, stored_at) \
+             VALUES ('old', '7', '7', 'me', 1, 'from v1', 5, 1, 'received', 0, 5)",
+            [],
+        )
+        .expect("row");
+        conn.execute(
+            "INSERT INTO conversations (id, last_message_id, last_text, last_at, unread) \
+             VALUES ('7', 'old', 'from v1', 5, 1)",
+            [],
+        )
+        .expect("conv");
+    }
+    let s = Store::open(&path).expect("migrate");
+    let version: i32 = s
+        .with_connection(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+        .expect("v");
+    assert_eq!(version, 2);
+    assert_eq!(
+        s.message("old").expect("q").expect("kept").content,
+        "from v1"
+    );
+    // Old messages are not re-announced as unread for read receipts.
+    let (c, newly_read) = s.mark_read_collect("7").expect("read");
+    assert_eq!(c.expect("c").unread, 0);
+    assert!(newly_read.is_empty());
+    // The new tables work.
+    assert!(s.friends().expect("f").is_empty());
+    assert!(s.groups().expect("g").is_empty());
+    assert!(s.first_sighting("s-1", 1).expect("seen"));
+    assert!(!s.first_sighting("s-1", 2).expect("seen again"));
+    drop(s);
+    Store::open(&path).expect("reopening a v2 store is a no-op");
+}
+
+#[test]
+fn mark_read_returns_what_wants_a_read_receipt_once() {
+    let s = Store::open_in_memory().expect("open");
+    s.insert_messages(&[received("a", "7", 1, "x"), received("b", "7", 2, "y")])
+        .expect("i");
+    let (c, pairs) = s.mark_read_collect("7").expect("read");
+    assert_eq!(c.expect("c").unread, 0);
+    assert_eq!(
+        pairs,
+        [
+            ("7".to_owned(), "a".to_owned()),
+            ("7".to_owned(), "b".to_owned())
+        ]
+    );
+    assert!(s.mark_read_collect("7").expect("again").1.is_empty());
+}
+
+#[test]
+fn deleting_a_message_repairs_its_conversation() {
+    let s = Store::open_in_memory().expect("open");
+    s.insert_messages(&[
+        received("a", "7", 1, "first"),
+        received("b", "7", 2, "second"),
+    ])
+    .expect("i");
+    let (m, c) = s.delete_message("b").expect("delete").expect("existed");
+    assert_eq!(m.id, "b");
+    let c = c.expect("conversation");
+    assert_eq!(
+        (
+            c.last_message_id.as_deref(),
+            c.last_text.as_deref(),
+            c.unread
+        ),
+        (Some("a"), Some("first"), 1)
+    );
+    s.delete_message("a").expect("delete");
+    let c = s.conversation("7").expect("q").expect("row kept");
+    assert_eq!((c.last_message_id, c.unread), (None, 0));
+    assert!(s.delete_message("a").expect("again").is_none());
+}
+
+#[test]
+fn a_text_fallback_is_upgraded_in_place() {
+    let s = Store::open_in_memory().expect("open");
+    let fallback = received(
+        "st",
+        "7",
+        1,
+        hongyan_protocol::kinds::text_fallback(hongyan_protocol::kinds::STICKER),
+    );
+    s.insert_message(&fallback).expect("i");
+    let full = Message {
+        typeu: hongyan_protocol::kinds::STICKER,
+        content: r#"{"pack":"p","id":"x"}"#.into(),
+        ..fallback.clone()
+    };
+    let up = s.upgrade_fallback(&full).expect("up").expect("replaced");
+    assert_eq!(up.typeu, hongyan_protocol::kinds::STICKER);
+    assert_eq!(
+        s.conversation("7")
+            .expect("q")
+            .expect("c")
+            .last_text
+            .as_deref(),
+        Some("[Sticker]")
+    );
+    assert!(s.upgrade_fallback(&full).expect("again").is_none());
+    // A text that merely looks different is never overwritten.
+    s.insert_message(&received("t", "7", 2, "hello"))
+        .expect("i");
+    let other = Message {
+        id: "t".into(),
+        ..full
+    };
+    assert!(s.upgrade_fallback(&other).expect("no").is_none());
+}
+
+#[test]
+fn control_envelopes_queue_in_the_outbox_without_a_message() {
+    let s = Store::open_in_memory().expect("open");
+    let env = hongyan_protocol::Envelope::chat("me", "7", "r1", 90, "{}");
+    s.queue_signals(std::slice::from_ref(&env), 5)
+        .expect("queue");
+    s.queue_signals(std::slice::from_ref(&env), 6)
+        .expect("twice is once");
+    let out = s.outbox().expect("o");
+    assert_eq!((out.len(), out[0].envelope.clone()), (1, env));
+    assert_eq!(s.message_count().expect("n"), 0);
+    // Refused (e.g. 1101 after unfriending): dropped silently.
+    assert_eq!(s.fail("r1", 1101, "not friends").expect("fail"), None);
+    assert!(s.outbox().expect("o").is_empty());
+}

@@ -41,6 +41,16 @@ impl Store {
         Ok(())
     }
 
+    /// Remembers `user` unless a fuller record of it is already known (the account's own
+    /// name at login, before any profile of it was seen).
+    pub fn remember_user_if_unknown(&self, user: &User) -> Result<()> {
+        self.lock().execute(
+            "INSERT OR IGNORE INTO users (user_id, username, nickname) VALUES (?1, ?2, ?3)",
+            params![user.user_id, user.username, user.nickname],
+        )?;
+        Ok(())
+    }
+
     /// A remembered user.
     pub fn known_user(&self, user_id: &str) -> Result<Option<User>> {
         Ok(self
