@@ -87,3 +87,48 @@ pub enum Event {
     /// a text fallback such as `[Sticker] Update Hongyan to see it` becomes the sticker).
     MessageUpdated(Message),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn issue_5_events_serialize_as_type_and_data() {
+        let cases = [
+            (
+                Event::PresenceChanged {
+                    user_id: "7".into(),
+                    online: true,
+                },
+                json!({"type":"presence_changed","data":{"user_id":"7","online":true}}),
+            ),
+            (
+                Event::Typing {
+                    conversation_id: "7".into(),
+                    user_id: "7".into(),
+                },
+                json!({"type":"typing","data":{"conversation_id":"7","user_id":"7"}}),
+            ),
+            (
+                Event::GroupLeft {
+                    group_id: "g3".into(),
+                },
+                json!({"type":"group_left","data":{"group_id":"g3"}}),
+            ),
+            (
+                Event::MessageRemoved {
+                    id: "notice-4".into(),
+                    conversation_id: "notices".into(),
+                },
+                json!({"type":"message_removed","data":{"id":"notice-4","conversation_id":"notices"}}),
+            ),
+            (Event::FriendsChanged, json!({"type":"friends_changed"})),
+        ];
+        for (event, want) in cases {
+            let got = serde_json::to_value(&event).expect("json");
+            assert_eq!(got, want);
+            assert_eq!(serde_json::from_value::<Event>(got).expect("back"), event);
+        }
+    }
+}
