@@ -14,7 +14,14 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use commands::Command;
 
 #[derive(Parser)]
-#[command(version, about = "Terminal chat client for a Hongyan server")]
+#[command(
+    version,
+    about = "Terminal chat client for a Hongyan server",
+    long_about = "Terminal chat client for a Hongyan server: 1:1 and group chat, friends and \
+                  friend requests, groups, presence and notices. Type /help once it runs \
+                  for the slash commands (/friends, /add, /requests, /accept, /groups, \
+                  /group create|members|add|remove|rename|leave, /notices, …)."
+)]
 struct Cli {
     /// The server's HTTP address.
     #[arg(long, env = "HONGYAN_SERVER", default_value = "http://127.0.0.1:3000")]
