@@ -93,9 +93,28 @@ fn help_documents_every_flag() {
         "--token-ttl-hours",
         "--min-core-level",
         "--log-format",
+        "--friends-only",
+        "HONGYAN_FRIENDS_ONLY",
         "HONGYAN_HTTP_ADDR",
         "RUST_LOG",
+        "admin",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
+    }
+    let admin = std::process::Command::new(env!("CARGO_BIN_EXE_hongyan-server"))
+        .args(["admin", "--help"])
+        .output()
+        .expect("run admin --help");
+    assert!(admin.status.success());
+    let admin = String::from_utf8_lossy(&admin.stdout);
+    for cmd in [
+        "create-user",
+        "sessions",
+        "broadcast",
+        "--server",
+        "--username",
+        "--password",
+    ] {
+        assert!(admin.contains(cmd), "admin --help lacks {cmd}");
     }
 }
