@@ -14,6 +14,10 @@ pub const HEARTBEAT_PRESETS: [u64; 7] = [3, 5, 10, 15, 30, 60, 120];
 /// silent connection (one lost heartbeat plus transit time).
 pub const HEARTBEAT_GRACE_SECS: u64 = 5;
 
+/// `--friends-only` when not given.
+// default flips to true at integration
+pub const FRIENDS_ONLY_DEFAULT: bool = false;
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum LogFormat {
@@ -77,8 +81,7 @@ pub struct Cli {
 
     /// Allow 1:1 chat only between friends (others get error 1101; a note to self always
     /// works) and group invitations only of friends. `--friends-only true|false`.
-    // default flips to true at integration
-    #[arg(long, env = "HONGYAN_FRIENDS_ONLY", default_value_t = false,
+    #[arg(long, env = "HONGYAN_FRIENDS_ONLY", default_value_t = FRIENDS_ONLY_DEFAULT,
           action = clap::ArgAction::Set, value_name = "BOOL")]
     pub friends_only: bool,
 
@@ -374,7 +377,7 @@ mod tests {
 
     #[test]
     fn friends_only_takes_a_bool() {
-        assert!(!parse(&[]).expect("ok").friends_only);
+        assert_eq!(parse(&[]).expect("ok").friends_only, FRIENDS_ONLY_DEFAULT);
         assert!(parse(&["--friends-only", "true"]).expect("ok").friends_only);
         assert!(
             !parse(&["--friends-only", "false"])

@@ -31,8 +31,11 @@ impl TestServer {
         Self::start_with(&[]).await
     }
 
+    /// Starts with `--friends-only false`, whatever the default: these tests are about the
+    /// protocol and chat between strangers; the policy has its own tests
+    /// ([`TestServer::start_friends_only`]).
     pub async fn start_with(extra: &[&str]) -> Self {
-        Self::launch(builder().args(extra)).await
+        Self::launch(builder().friends_only(false).args(extra)).await
     }
 
     /// Starts with `--friends-only true` (what the issue-5 tests run against).
@@ -121,9 +124,10 @@ impl TestServer {
         assert_eq!(st, 200, "{body}");
     }
 
-    /// Starts on `data_dir` (which outlives the server: restart tests reuse it).
+    /// Starts on `data_dir` (which outlives the server: restart tests reuse it), with
+    /// `--friends-only false` like [`TestServer::start_with`].
     pub async fn start_in(data_dir: &Path, extra: &[&str]) -> Self {
-        Self::launch(builder().data_dir(data_dir).args(extra)).await
+        Self::launch(builder().data_dir(data_dir).friends_only(false).args(extra)).await
     }
 
     async fn launch(builder: ServerBuilder) -> Self {
