@@ -392,10 +392,13 @@ pub fn tree_memory_kib(pid: u32) -> (u64, u64, usize) {
                 .unwrap_or(0)
         };
         println!(
-            "  {p} {}: RSS {:.1} MiB, PSS {:.1} MiB",
+            "  {p} {}: RSS {:.1} MiB, PSS {:.1} MiB (anonymous {:.1}, files {:.1}); biggest: {}",
             comm.trim(),
             one("status", "VmRSS:") as f64 / 1024.0,
-            one("smaps_rollup", "Pss:") as f64 / 1024.0
+            one("smaps_rollup", "Pss:") as f64 / 1024.0,
+            one("smaps_rollup", "Pss_Anon:") as f64 / 1024.0,
+            one("smaps_rollup", "Pss_File:") as f64 / 1024.0,
+            biggest_mappings(*p, 6)
         );
     }
     (
@@ -403,6 +406,38 @@ pub fn tree_memory_kib(pid: u32) -> (u64, u64, usize) {
         field("smaps_rollup", "Pss:"),
         tree.len(),
     )
+}
+
+/// The `n` mappings of `pid` with the most PSS, summed by file (`[anon]` for the rest):
+/// where a process's memory is.
+fn biggest_mappings(pid: u32, n: usize) -> String {
+    let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+        return String::new();
+    };
+    let mut by_name: std::collections::HashMap<String, u64> = Default::default();
+    let mut name = String::new();
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or("");
+        if first.contains('-') && !first.ends_with(':') {
+            // "start-end perms offset dev inode [path]"
+            let path = fields.nth(4).unwrap_or("[anon]");
+            name = path.rsplit('/').next().unwrap_or(path).to_owned();
+        } else if first == "Pss:" {
+            let kib = fields
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+            *by_name.entry(name.clone()).or_default() += kib;
+        }
+    }
+    let mut all: Vec<_> = by_name.into_iter().collect();
+    all.sort_by(|a, b| b.1.cmp(&a.1));
+    all.iter()
+        .take(n)
+        .map(|(name, kib)| format!("{name} {:.1}", *kib as f64 / 1024.0))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The pid of the running app binary `app` (started by WebKitWebDriver).
