@@ -432,7 +432,7 @@ fn biggest_mappings(pid: u32, n: usize) -> String {
         }
     }
     let mut all: Vec<_> = by_name.into_iter().collect();
-    all.sort_by(|a, b| b.1.cmp(&a.1));
+    all.sort_by_key(|e| std::cmp::Reverse(e.1));
     all.iter()
         .take(n)
         .map(|(name, kib)| format!("{name} {:.1}", *kib as f64 / 1024.0))
