@@ -14,9 +14,8 @@ pub const HEARTBEAT_PRESETS: [u64; 7] = [3, 5, 10, 15, 30, 60, 120];
 /// silent connection (one lost heartbeat plus transit time).
 pub const HEARTBEAT_GRACE_SECS: u64 = 5;
 
-/// `--friends-only` when not given.
-// default flips to true at integration
-pub const FRIENDS_ONLY_DEFAULT: bool = false;
+/// `--friends-only` when not given: strangers cannot message each other (PROTOCOL.md).
+pub const FRIENDS_ONLY_DEFAULT: bool = true;
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
