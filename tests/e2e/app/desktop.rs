@@ -200,6 +200,27 @@ impl Desktop {
         assert!(status.success(), "dunstctl action failed: {status}");
     }
 
+    /// Gives the app's window the keyboard focus (`xdotool windowfocus`: without a window
+    /// manager, X focus is otherwise wherever the pointer happens to be).
+    pub fn focus_app_window(&self) {
+        let status = Command::new("xdotool")
+            .args([
+                "search",
+                "--sync",
+                "--onlyvisible",
+                "--name",
+                "^Hongyan$",
+                "windowfocus",
+                "--sync",
+            ])
+            .status()
+            .expect("xdotool (apt-get install xdotool)");
+        assert!(
+            status.success(),
+            "xdotool could not focus the window: {status}"
+        );
+    }
+
     /// The app's tray item, once it has registered with the watcher.
     pub async fn tray(&self) -> Tray {
         let start = Instant::now();

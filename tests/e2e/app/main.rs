@@ -242,8 +242,9 @@ async fn app_tray_counts_unread_and_its_menu_works() {
     bob.shutdown().await;
 }
 
-/// A message that arrives while the window is hidden shows a desktop notification; clicking
-/// it shows the window with that conversation open.
+/// A message that arrives while the window is focused shows no notification; one that
+/// arrives while it is hidden does, and clicking it shows the window with that conversation
+/// open.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, D-Bus, dunst, tauri-driver and the built UI: run by scripts/test-app.sh"]
 async fn app_notification_click_opens_the_conversation() {
@@ -270,14 +271,27 @@ async fn app_notification_click_opens_the_conversation() {
     d.wait_for(&open_conversation(&bob_account.user_id)).await;
     d.wait_for_text(MESSAGE, "hi from bob").await;
 
-    // …hides the window (the tray's Hide: the app is now "not looking")…
+    // While she looks at the window, Carol's first message only shows up in the list…
+    desktop.focus_app_window();
+    let seen = "carol: you are looking, no need to ring";
+    carol.send_text(&alice_id, seen).await.expect("send");
+    d.wait_for(&conversation(&carol_account.user_id)).await;
+
+    // …then she hides the window (the tray's Hide: the app is now "not looking")…
     desktop.tray().await.click("Hide").await;
     d.wait_visibility("hidden").await;
 
-    // …and Carol writes.
+    // …and Carol writes again.
     let text = "carol here, are you there?";
     carol.send_text(&alice_id, text).await.expect("send");
     let shown = desktop.wait_shown(text).await;
+    // The first message's notification, had there been one, was sent seconds earlier.
+    let bodies: Vec<String> = desktop.shown().into_iter().map(|n| n.body).collect();
+    assert_eq!(
+        bodies,
+        [text],
+        "only the message that came while away rings"
+    );
     assert_eq!(shown.app, "Hongyan");
     assert!(
         shown.summary.contains("Carol") || shown.summary.contains(&carol_account.user_id),
