@@ -429,6 +429,25 @@ impl Client {
             .await
     }
 
+    /// The message `message_id` with up to `limit` newer and `limit` older messages of its
+    /// conversation around it, newest first (to open a conversation at a search hit; page
+    /// further with [`Client::history`] from the last one's `cursor()`). `limit` is capped
+    /// at [`store::MAX_AROUND`]; an id not in that conversation is
+    /// [`Error::MessageNotFound`].
+    pub async fn history_around(
+        &self,
+        conversation_id: &str,
+        message_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let (session, _) = self.session().await?;
+        let (c, m) = (conversation_id.to_owned(), message_id.to_owned());
+        session
+            .store
+            .call(move |s| s.history_around(&c, &m, limit))
+            .await
+    }
+
     /// One stored message.
     pub async fn message(&self, id: &str) -> Result<Option<Message>> {
         let (session, _) = self.session().await?;

@@ -17,6 +17,7 @@ mod conversations;
 mod messages;
 mod outbox;
 pub mod schema;
+mod search;
 mod social;
 mod users;
 
@@ -28,6 +29,7 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::error::{Error, Result};
 
 pub use outbox::OutboxEntry;
+pub use search::{IndexRow, JournalEntry, MAX_AROUND};
 
 /// The file name of an account's store.
 pub const FILE_NAME: &str = "store.sqlite3";

@@ -1,0 +1,371 @@
+//! What the search index needs from the store: the index journal, the "indexed up to"
+//! watermark, new rows in insertion order, and the history window around a search hit.
+//!
+//! SQLite stays the truth. New messages are found by `rowid` above the persisted watermark
+//! (`sync_state` key [`WATERMARK_KEY`]); deletes and in-place rewrites (a recalled notice, a
+//! text fallback upgraded to its full form) are written to `search_journal` by triggers in
+//! the same transaction as the change, so nothing that changes `messages` can be missed by
+//! the indexer, whatever code path made the change and whenever the app crashed.
+
+use rusqlite::{params, OptionalExtension};
+
+use super::messages::{from_row, COLUMNS};
+use super::Store;
+use crate::error::{Error, Result};
+use crate::model::Message;
+
+/// `sync_state` key: the highest `messages.rowid` whose row is in the committed index.
+pub const WATERMARK_KEY: &str = "search_indexed_rowid";
+
+/// Most rows `history_around` returns on each side.
+pub const MAX_AROUND: u32 = 500;
+
+/// The journal table and its triggers. Idempotent; installed when the index is opened.
+///
+/// SQLite gives a new row `MAX(rowid) + 1`, so deleting the newest rows would let a later
+/// insert reuse a rowid at or below the watermark and be skipped. The delete trigger
+/// therefore lowers the watermark to the highest remaining rowid (no work is lost: every
+/// row between it and the old watermark is gone).
+const JOURNAL: &str = "
+CREATE TABLE IF NOT EXISTS search_journal (
+    seq        INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS search_journal_on_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO search_journal (message_id) VALUES (old.id);
+    UPDATE sync_state
+       SET value = CAST((SELECT IFNULL(MAX(rowid), 0) FROM messages) AS TEXT)
+     WHERE key = 'search_indexed_rowid'
+       AND CAST(value AS INTEGER) > (SELECT IFNULL(MAX(rowid), 0) FROM messages);
+END;
+CREATE TRIGGER IF NOT EXISTS search_journal_on_rewrite
+AFTER UPDATE OF typeu, content ON messages BEGIN
+    INSERT INTO search_journal (message_id) VALUES (new.id);
+END;
+";
+
+/// One row read for indexing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexRow {
+    pub rowid: i64,
+    pub message: Message,
+}
+
+/// A journal entry: the message `message_id` was deleted or rewritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub seq: i64,
+    pub message_id: String,
+}
+
+impl Store {
+    /// Creates the search journal and its triggers if they do not exist yet.
+    pub fn install_search_journal(&self) -> Result<()> {
+        self.lock().execute_batch(JOURNAL)?;
+        Ok(())
+    }
+
+    /// The persisted watermark (0 = nothing indexed).
+    pub fn search_watermark(&self) -> Result<i64> {
+        Ok(self
+            .state(WATERMARK_KEY)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Records that every row up to `rowid` is in the committed index.
+    pub fn set_search_watermark(&self, rowid: i64) -> Result<()> {
+        self.set_state(WATERMARK_KEY, &rowid.to_string())
+    }
+
+    /// Forgets everything indexed: watermark 0 and an empty journal (before a rebuild).
+    pub fn reset_search_progress(&self) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM search_journal", [])?;
+        tx.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, '0')
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [WATERMARK_KEY],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Up to `limit` messages with `rowid > after`, in rowid (= insertion) order.
+    pub fn rows_after(&self, after: i64, limit: usize) -> Result<Vec<IndexRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let conn = self.lock();
+        let rows = conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS}, rowid FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+            ))?
+            .query_map(params![after, limit], |r| {
+                Ok(IndexRow {
+                    message: from_row(r)?,
+                    rowid: r.get(12)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// How many messages have `rowid > after`, and the highest rowid (0 if none).
+    pub fn rows_after_count(&self, after: i64) -> Result<(u64, i64)> {
+        Ok(self.lock().query_row(
+            "SELECT COUNT(*), IFNULL(MAX(rowid), 0) FROM messages WHERE rowid > ?1",
+            [after],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    /// The oldest `limit` journal entries.
+    pub fn search_journal(&self, limit: usize) -> Result<Vec<JournalEntry>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let conn = self.lock();
+        let rows = conn
+            .prepare_cached("SELECT seq, message_id FROM search_journal ORDER BY seq LIMIT ?1")?
+            .query_map([limit], |r| {
+                Ok(JournalEntry {
+                    seq: r.get(0)?,
+                    message_id: r.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Drops the journal entries up to `seq` (they are in the committed index).
+    pub fn trim_search_journal(&self, seq: i64) -> Result<()> {
+        self.lock()
+            .execute("DELETE FROM search_journal WHERE seq <= ?1", [seq])?;
+        Ok(())
+    }
+
+    /// The message `message_id` of `conversation_id` with up to `limit` newer and `limit`
+    /// older messages of the same conversation, newest first, ordered by `(sent_at, id)`
+    /// like [`Store::history`]. Both sides are keyset queries on the conversation index.
+    /// `limit` is capped at [`MAX_AROUND`]. An id not stored in that conversation is
+    /// [`Error::MessageNotFound`].
+    pub fn history_around(
+        &self,
+        conversation_id: &str,
+        message_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let limit = i64::from(limit.min(MAX_AROUND));
+        let conn = self.lock();
+        let centre = conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM messages WHERE id = ?1 AND conversation_id = ?2"
+            ))?
+            .query_row([message_id, conversation_id], from_row)
+            .optional()?
+            .ok_or_else(|| Error::MessageNotFound(message_id.to_owned()))?;
+        let mut newer = conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 \
+                 AND (sent_at, id) > (?2, ?3) ORDER BY sent_at ASC, id ASC LIMIT ?4"
+            ))?
+            .query_map(
+                params![conversation_id, centre.sent_at, centre.id, limit],
+                from_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let older = conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM messages WHERE conversation_id = ?1 \
+                 AND (sent_at, id) < (?2, ?3) ORDER BY sent_at DESC, id DESC LIMIT ?4"
+            ))?
+            .query_map(
+                params![conversation_id, centre.sent_at, centre.id, limit],
+                from_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        newer.reverse();
+        newer.push(centre);
+        newer.extend(older);
+        Ok(newer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MessageStatus;
+
+    fn msg(id: &str, conversation: &str, sent_at: i64, text: &str) -> Message {
+        Message {
+            id: id.into(),
+            conversation_id: conversation.into(),
+            from: conversation.into(),
+            to: "me".into(),
+            typeu: 1,
+            content: text.into(),
+            sent_at,
+            seq: None,
+            status: MessageStatus::Received,
+            outgoing: false,
+        }
+    }
+
+    fn ids(ms: &[Message]) -> Vec<&str> {
+        ms.iter().map(|m| m.id.as_str()).collect()
+    }
+
+    #[test]
+    fn history_around_is_the_window_newest_first_across_equal_timestamps() {
+        let s = Store::open_in_memory().expect("open");
+        // 12 messages, 3 per timestamp, inserted out of order, plus another conversation.
+        let batch: Vec<Message> = (0..12)
+            .map(|i| (i * 5) % 12)
+            .map(|i| msg(&format!("m{i:02}"), "7", 100 + i / 3, "x"))
+            .collect();
+        s.insert_messages(&batch).expect("insert");
+        s.insert_message(&msg("other", "8", 102, "elsewhere"))
+            .expect("other");
+        // Sorted by (sent_at, id) the ids are m00..m11.
+        let got = s.history_around("7", "m05", 3).expect("around");
+        assert_eq!(ids(&got), ["m08", "m07", "m06", "m05", "m04", "m03", "m02"]);
+        // At the edges the window is short on one side.
+        let got = s.history_around("7", "m10", 4).expect("around");
+        assert_eq!(ids(&got), ["m11", "m10", "m09", "m08", "m07", "m06"]);
+        let got = s.history_around("7", "m00", 2).expect("around");
+        assert_eq!(ids(&got), ["m02", "m01", "m00"]);
+        assert_eq!(ids(&s.history_around("7", "m03", 0).expect("0")), ["m03"]);
+        // The window agrees with keyset history paging.
+        let page = s
+            .history(
+                "7",
+                Some(&s.message("m05").expect("q").expect("m").cursor()),
+                3,
+            )
+            .expect("page");
+        assert_eq!(ids(&page), ["m04", "m03", "m02"]);
+    }
+
+    #[test]
+    fn history_around_an_unknown_or_foreign_message_is_not_found() {
+        let s = Store::open_in_memory().expect("open");
+        s.insert_message(&msg("a", "7", 1, "x")).expect("i");
+        assert!(matches!(
+            s.history_around("7", "nope", 5),
+            Err(Error::MessageNotFound(id)) if id == "nope"
+        ));
+        assert!(matches!(
+            s.history_around("8", "a", 5),
+            Err(Error::MessageNotFound(_))
+        ));
+    }
+
+    #[test]
+    fn history_around_caps_the_window() {
+        let s = Store::open_in_memory().expect("open");
+        let batch: Vec<Message> = (0..(MAX_AROUND as i64 + 10))
+            .map(|i| msg(&format!("m{i:04}"), "7", i, "x"))
+            .collect();
+        s.insert_messages(&batch).expect("insert");
+        let got = s.history_around("7", "m0000", u32::MAX).expect("around");
+        assert_eq!(got.len(), MAX_AROUND as usize + 1);
+    }
+
+    #[test]
+    fn rows_come_in_insertion_order_above_the_watermark() {
+        let s = Store::open_in_memory().expect("open");
+        s.install_search_journal().expect("journal");
+        s.insert_messages(&[msg("b", "7", 5, "x"), msg("a", "7", 1, "y")])
+            .expect("i");
+        s.insert_message(&msg("c", "8", 3, "z")).expect("i");
+        let rows = s.rows_after(0, 10).expect("rows");
+        assert_eq!(
+            rows.iter()
+                .map(|r| r.message.id.as_str())
+                .collect::<Vec<_>>(),
+            ["b", "a", "c"]
+        );
+        assert!(rows.windows(2).all(|w| w[0].rowid < w[1].rowid));
+        assert_eq!(
+            s.rows_after(rows[0].rowid, 1).expect("r")[0].message.id,
+            "a"
+        );
+        assert_eq!(
+            s.rows_after_count(rows[0].rowid).expect("n"),
+            (2, rows[2].rowid)
+        );
+        assert_eq!(s.search_watermark().expect("w"), 0);
+        s.set_search_watermark(rows[1].rowid).expect("set");
+        assert_eq!(s.search_watermark().expect("w"), rows[1].rowid);
+    }
+
+    #[test]
+    fn deletes_and_rewrites_are_journaled_but_status_changes_are_not() {
+        let s = Store::open_in_memory().expect("open");
+        s.install_search_journal().expect("journal");
+        s.install_search_journal().expect("twice is fine");
+        let own = Message::new_outgoing("me", "7", 1, "mine", 1);
+        s.insert_outgoing(&own, 1).expect("own");
+        s.ack(&own.id).expect("ack");
+        s.insert_message(&msg("gone", "7", 2, "bye")).expect("i");
+        assert!(s.search_journal(10).expect("j").is_empty());
+
+        s.delete_message("gone").expect("delete");
+        let sticker = hongyan_protocol::kinds::STICKER;
+        let fallback = msg(
+            "st",
+            "7",
+            3,
+            hongyan_protocol::kinds::text_fallback(sticker),
+        );
+        s.insert_message(&fallback).expect("i");
+        s.upgrade_fallback(&Message {
+            typeu: sticker,
+            content: "{}".into(),
+            ..fallback
+        })
+        .expect("upgrade")
+        .expect("upgraded");
+        let journal = s.search_journal(10).expect("j");
+        assert_eq!(
+            journal
+                .iter()
+                .map(|e| e.message_id.as_str())
+                .collect::<Vec<_>>(),
+            ["gone", "st"]
+        );
+        s.trim_search_journal(journal[0].seq).expect("trim");
+        assert_eq!(s.search_journal(10).expect("j").len(), 1);
+        s.reset_search_progress().expect("reset");
+        assert!(s.search_journal(10).expect("j").is_empty());
+    }
+
+    #[test]
+    fn deleting_the_newest_rows_lowers_the_watermark_so_a_reused_rowid_is_indexed() {
+        let s = Store::open_in_memory().expect("open");
+        s.install_search_journal().expect("journal");
+        s.insert_messages(&[
+            msg("a", "7", 1, "x"),
+            msg("b", "7", 2, "y"),
+            msg("c", "7", 3, "z"),
+        ])
+        .expect("i");
+        let rows = s.rows_after(0, 10).expect("rows");
+        s.set_search_watermark(rows[2].rowid).expect("all indexed");
+        // A middle row: the watermark stays.
+        s.delete_message("b").expect("delete");
+        assert_eq!(s.search_watermark().expect("w"), rows[2].rowid);
+        // The newest row: the next insert would reuse its rowid.
+        s.delete_message("c").expect("delete");
+        assert_eq!(s.search_watermark().expect("w"), rows[0].rowid);
+        s.insert_message(&msg("d", "7", 4, "new")).expect("i");
+        let fresh = s
+            .rows_after(s.search_watermark().expect("w"), 10)
+            .expect("r");
+        assert_eq!(
+            fresh
+                .iter()
+                .map(|r| r.message.id.as_str())
+                .collect::<Vec<_>>(),
+            ["d"]
+        );
+    }
+}
