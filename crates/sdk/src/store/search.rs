@@ -1,11 +1,16 @@
 //! What the search index needs from the store: the index journal, the "indexed up to"
 //! watermark, new rows in insertion order, and the history window around a search hit.
 //!
-//! SQLite stays the truth. New messages are found by `rowid` above the persisted watermark
-//! (`sync_state` key [`WATERMARK_KEY`]); deletes and in-place rewrites (a recalled notice, a
-//! text fallback upgraded to its full form) are written to `search_journal` by triggers in
-//! the same transaction as the change, so nothing that changes `messages` can be missed by
-//! the indexer, whatever code path made the change and whenever the app crashed.
+//! SQLite stays the truth. New messages are found by `rowid` above what the indexer has
+//! read; deletes and in-place rewrites (a recalled notice, a text fallback upgraded to its
+//! full form) are written to `search_journal` by triggers in the same transaction as the
+//! change, so nothing that changes `messages` can be missed by the indexer, whatever code
+//! path made the change and whenever the app crashed. Two `sync_state` keys: the committed
+//! watermark [`WATERMARK_KEY`] (every row up to it is in the committed index; survives a
+//! restart) and the read mark [`READ_KEY`] (every row up to it has been handed to the
+//! indexer). SQLite gives a new row `MAX(rowid) + 1`, so after the newest rows are deleted a
+//! later insert can reuse a rowid the indexer already passed: the insert trigger journals
+//! any row that appears at or below the read mark.
 
 use rusqlite::{params, OptionalExtension};
 
@@ -20,12 +25,10 @@ pub const WATERMARK_KEY: &str = "search_indexed_rowid";
 /// Most rows `history_around` returns on each side.
 pub const MAX_AROUND: u32 = 500;
 
+/// `sync_state` key: the highest `messages.rowid` handed to the indexer (committed or not).
+pub const READ_KEY: &str = "search_read_rowid";
+
 /// The journal table and its triggers. Idempotent; installed when the index is opened.
-///
-/// SQLite gives a new row `MAX(rowid) + 1`, so deleting the newest rows would let a later
-/// insert reuse a rowid at or below the watermark and be skipped. The delete trigger
-/// therefore lowers the watermark to the highest remaining rowid (no work is lost: every
-/// row between it and the old watermark is gone).
 const JOURNAL: &str = "
 CREATE TABLE IF NOT EXISTS search_journal (
     seq        INTEGER PRIMARY KEY,
@@ -33,13 +36,15 @@ CREATE TABLE IF NOT EXISTS search_journal (
 );
 CREATE TRIGGER IF NOT EXISTS search_journal_on_delete AFTER DELETE ON messages BEGIN
     INSERT INTO search_journal (message_id) VALUES (old.id);
-    UPDATE sync_state
-       SET value = CAST((SELECT IFNULL(MAX(rowid), 0) FROM messages) AS TEXT)
-     WHERE key = 'search_indexed_rowid'
-       AND CAST(value AS INTEGER) > (SELECT IFNULL(MAX(rowid), 0) FROM messages);
 END;
 CREATE TRIGGER IF NOT EXISTS search_journal_on_rewrite
 AFTER UPDATE OF typeu, content ON messages BEGIN
+    INSERT INTO search_journal (message_id) VALUES (new.id);
+END;
+CREATE TRIGGER IF NOT EXISTS search_journal_on_reused_rowid AFTER INSERT ON messages
+WHEN new.rowid <= IFNULL(
+    (SELECT CAST(value AS INTEGER) FROM sync_state WHERE key = 'search_read_rowid'), 0)
+BEGIN
     INSERT INTO search_journal (message_id) VALUES (new.id);
 END;
 ";
@@ -83,17 +88,29 @@ impl Store {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM search_journal", [])?;
-        tx.execute(
-            "INSERT INTO sync_state (key, value) VALUES (?1, '0')
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [WATERMARK_KEY],
-        )?;
+        for key in [WATERMARK_KEY, READ_KEY] {
+            tx.execute(
+                "INSERT INTO sync_state (key, value) VALUES (?1, '0')
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key],
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }
 
-    /// Up to `limit` messages with `rowid > after`, in rowid (= insertion) order.
-    pub fn rows_after(&self, after: i64, limit: usize) -> Result<Vec<IndexRow>> {
+    /// Starts reading again from the committed watermark (after a restart: whatever was
+    /// read but not committed is read again). Returns the watermark.
+    pub fn rewind_search_reads(&self) -> Result<i64> {
+        let watermark = self.search_watermark()?;
+        self.set_state(READ_KEY, &watermark.to_string())?;
+        Ok(watermark)
+    }
+
+    /// Up to `limit` messages with `rowid > after`, in rowid (= insertion) order, for the
+    /// indexer: the read mark moves to the last one in the same locked step, so a row that
+    /// later reuses one of these rowids is journaled.
+    pub fn read_rows_after(&self, after: i64, limit: usize) -> Result<Vec<IndexRow>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let conn = self.lock();
         let rows = conn
@@ -107,6 +124,14 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        if let Some(last) = rows.last() {
+            conn.prepare_cached(
+                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value
+                 WHERE CAST(sync_state.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+            )?
+            .execute(params![READ_KEY, last.rowid.to_string()])?;
+        }
         Ok(rows)
     }
 
@@ -119,13 +144,15 @@ impl Store {
         )?)
     }
 
-    /// The oldest `limit` journal entries.
-    pub fn search_journal(&self, limit: usize) -> Result<Vec<JournalEntry>> {
+    /// Up to `limit` journal entries after `after`, oldest first.
+    pub fn search_journal(&self, after: i64, limit: usize) -> Result<Vec<JournalEntry>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let conn = self.lock();
         let rows = conn
-            .prepare_cached("SELECT seq, message_id FROM search_journal ORDER BY seq LIMIT ?1")?
-            .query_map([limit], |r| {
+            .prepare_cached(
+                "SELECT seq, message_id FROM search_journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?
+            .query_map([after, limit], |r| {
                 Ok(JournalEntry {
                     seq: r.get(0)?,
                     message_id: r.get(1)?,
@@ -276,7 +303,7 @@ mod tests {
         s.insert_messages(&[msg("b", "7", 5, "x"), msg("a", "7", 1, "y")])
             .expect("i");
         s.insert_message(&msg("c", "8", 3, "z")).expect("i");
-        let rows = s.rows_after(0, 10).expect("rows");
+        let rows = s.read_rows_after(0, 10).expect("rows");
         assert_eq!(
             rows.iter()
                 .map(|r| r.message.id.as_str())
@@ -285,7 +312,9 @@ mod tests {
         );
         assert!(rows.windows(2).all(|w| w[0].rowid < w[1].rowid));
         assert_eq!(
-            s.rows_after(rows[0].rowid, 1).expect("r")[0].message.id,
+            s.read_rows_after(rows[0].rowid, 1).expect("r")[0]
+                .message
+                .id,
             "a"
         );
         assert_eq!(
@@ -306,7 +335,7 @@ mod tests {
         s.insert_outgoing(&own, 1).expect("own");
         s.ack(&own.id).expect("ack");
         s.insert_message(&msg("gone", "7", 2, "bye")).expect("i");
-        assert!(s.search_journal(10).expect("j").is_empty());
+        assert!(s.search_journal(0, 10).expect("j").is_empty());
 
         s.delete_message("gone").expect("delete");
         let sticker = hongyan_protocol::kinds::STICKER;
@@ -324,7 +353,7 @@ mod tests {
         })
         .expect("upgrade")
         .expect("upgraded");
-        let journal = s.search_journal(10).expect("j");
+        let journal = s.search_journal(0, 10).expect("j");
         assert_eq!(
             journal
                 .iter()
@@ -333,13 +362,13 @@ mod tests {
             ["gone", "st"]
         );
         s.trim_search_journal(journal[0].seq).expect("trim");
-        assert_eq!(s.search_journal(10).expect("j").len(), 1);
+        assert_eq!(s.search_journal(0, 10).expect("j").len(), 1);
         s.reset_search_progress().expect("reset");
-        assert!(s.search_journal(10).expect("j").is_empty());
+        assert!(s.search_journal(0, 10).expect("j").is_empty());
     }
 
     #[test]
-    fn deleting_the_newest_rows_lowers_the_watermark_so_a_reused_rowid_is_indexed() {
+    fn a_rowid_reused_below_the_read_mark_is_journaled() {
         let s = Store::open_in_memory().expect("open");
         s.install_search_journal().expect("journal");
         s.insert_messages(&[
@@ -348,24 +377,39 @@ mod tests {
             msg("c", "7", 3, "z"),
         ])
         .expect("i");
-        let rows = s.rows_after(0, 10).expect("rows");
-        s.set_search_watermark(rows[2].rowid).expect("all indexed");
-        // A middle row: the watermark stays.
-        s.delete_message("b").expect("delete");
-        assert_eq!(s.search_watermark().expect("w"), rows[2].rowid);
-        // The newest row: the next insert would reuse its rowid.
-        s.delete_message("c").expect("delete");
-        assert_eq!(s.search_watermark().expect("w"), rows[0].rowid);
-        s.insert_message(&msg("d", "7", 4, "new")).expect("i");
-        let fresh = s
-            .rows_after(s.search_watermark().expect("w"), 10)
-            .expect("r");
+        let rows = s.read_rows_after(0, 10).expect("rows");
         assert_eq!(
-            fresh
+            s.state(READ_KEY).expect("r"),
+            Some(rows[2].rowid.to_string())
+        );
+        // Deleting the newest row lets the next insert take its rowid again.
+        s.delete_message("c").expect("delete");
+        s.insert_message(&msg("d", "7", 4, "new")).expect("i");
+        assert!(s.read_rows_after(rows[2].rowid, 10).expect("r").is_empty());
+        let journal = s.search_journal(0, 10).expect("j");
+        assert_eq!(
+            journal
+                .iter()
+                .map(|e| e.message_id.as_str())
+                .collect::<Vec<_>>(),
+            ["c", "d"]
+        );
+        // After a restart reading starts again at the committed watermark.
+        s.set_search_watermark(rows[0].rowid).expect("commit");
+        assert_eq!(s.rewind_search_reads().expect("rewind"), rows[0].rowid);
+        let again = s.read_rows_after(rows[0].rowid, 10).expect("r");
+        assert_eq!(
+            again
                 .iter()
                 .map(|r| r.message.id.as_str())
                 .collect::<Vec<_>>(),
-            ["d"]
+            ["b", "d"]
+        );
+        // Reading an older range never moves the read mark back.
+        s.read_rows_after(0, 1).expect("r");
+        assert_eq!(
+            s.state(READ_KEY).expect("r"),
+            Some(again[1].rowid.to_string())
         );
     }
 }
