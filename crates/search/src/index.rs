@@ -1,0 +1,187 @@
+//! The on-disk index: open (with rebuild detection), batched writes, deletes, queries.
+
+use std::fs;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::collector::HitCollector;
+use crate::error::SearchError;
+use crate::query;
+use crate::schema::{self, Fields, SCHEMA_VERSION};
+use crate::tokenizer::{analyzer, TOKENIZER_NAME};
+use crate::types::{Doc, Opened, Query, RebuildReason, Results};
+
+/// Written beside tantivy's files: the [`SCHEMA_VERSION`] the index was built with.
+pub const VERSION_FILE: &str = "hongyan-search.version";
+
+/// The writer's whole memory budget; tantivy wants at least 15 MB per thread.
+const WRITER_HEAP_BYTES: usize = 48_000_000;
+const WRITER_MAX_THREADS: usize = 3;
+
+/// One account's index. `Send + Sync`: share it behind an `Arc`.
+pub struct SearchIndex {
+    fields: Fields,
+    writer: Mutex<IndexWriter>,
+    reader: IndexReader,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir` (which it owns: a stale or broken index there is deleted).
+    /// A missing, corrupt or old-version index is replaced by an empty one and reported as
+    /// [`Opened::Rebuild`], so the caller feeds it again from its store.
+    pub fn open(dir: &Path) -> Result<(SearchIndex, Opened), SearchError> {
+        let (schema, fields) = schema::build();
+        let opened = if !dir.join("meta.json").exists() {
+            Opened::Rebuild(RebuildReason::Missing)
+        } else {
+            match read_version(dir) {
+                Some(SCHEMA_VERSION) => match open_existing(dir, &schema, fields) {
+                    Ok(index) => return Ok((index, Opened::Ready)),
+                    Err(reason) => {
+                        tracing::warn!(dir = %dir.display(), %reason, "search index corrupt; rebuilding");
+                        Opened::Rebuild(RebuildReason::Corrupt(reason))
+                    }
+                },
+                other => Opened::Rebuild(RebuildReason::OldVersion(other.unwrap_or(0))),
+            }
+        };
+        if dir.exists() {
+            fs::remove_dir_all(dir)?;
+        }
+        fs::create_dir_all(dir)?;
+        let index = Index::create_in_dir(dir, schema)?;
+        // The version is written only once tantivy's meta.json exists, so a crash in between
+        // reads as "old version" and rebuilds.
+        fs::write(dir.join(VERSION_FILE), format!("{SCHEMA_VERSION}\n"))?;
+        Ok((SearchIndex::from_index(index, fields)?, opened))
+    }
+
+    fn from_index(index: Index, fields: Fields) -> Result<SearchIndex, SearchError> {
+        index.tokenizers().register(TOKENIZER_NAME, analyzer(false));
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, WRITER_MAX_THREADS);
+        let writer = index.writer_with_num_threads(threads, WRITER_HEAP_BYTES)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            fields,
+            writer: Mutex::new(writer),
+            reader,
+        })
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, IndexWriter>, SearchError> {
+        self.writer.lock().map_err(|_| SearchError::Poisoned)
+    }
+
+    /// Adds or replaces (by id) these messages. Searchable after [`SearchIndex::commit`].
+    pub fn add(&self, docs: &[Doc]) -> Result<(), SearchError> {
+        let writer = self.writer()?;
+        let f = &self.fields;
+        for doc in docs {
+            writer.delete_term(Term::from_field_text(f.id, &doc.id));
+            let mut d = TantivyDocument::new();
+            d.add_text(f.id, &doc.id);
+            d.add_text(f.conversation_id, &doc.conversation_id);
+            d.add_text(f.sender, &doc.sender);
+            d.add_i64(f.sent_at, doc.sent_at);
+            d.add_text(f.text, &doc.text);
+            writer.add_document(d)?;
+        }
+        Ok(())
+    }
+
+    /// Removes these messages (unknown ids are ignored). Effective after a commit.
+    pub fn delete(&self, ids: &[String]) -> Result<(), SearchError> {
+        let writer = self.writer()?;
+        for id in ids {
+            writer.delete_term(Term::from_field_text(self.fields.id, id));
+        }
+        Ok(())
+    }
+
+    /// Makes everything added or deleted so far searchable (and durable).
+    pub fn commit(&self) -> Result<(), SearchError> {
+        self.writer()?.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Removes every document, at once (commits).
+    pub fn clear(&self) -> Result<(), SearchError> {
+        let mut writer = self.writer()?;
+        writer.delete_all_documents()?;
+        writer.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    pub fn search(&self, q: &Query) -> Result<Results, SearchError> {
+        let Some(query) = query::build(q, &self.fields) else {
+            return Ok(Results::default());
+        };
+        let collector = HitCollector {
+            order: q.order,
+            offset: q.offset,
+            limit: q.limit,
+        };
+        let (total, hits) = self.reader.searcher().search(query.as_ref(), &collector)?;
+        Ok(Results { total, hits })
+    }
+
+    /// Committed, not deleted documents.
+    pub fn doc_count(&self) -> Result<u64, SearchError> {
+        Ok(self.reader.searcher().num_docs())
+    }
+
+    /// Merges all segments into one and waits (after a full rebuild: fewer segments, faster
+    /// queries). Not needed for correctness.
+    pub fn optimize(&self) -> Result<(), SearchError> {
+        let mut writer = self.writer()?;
+        let ids = self.reader.searcher().index().searchable_segment_ids()?;
+        if ids.len() > 1 {
+            writer.merge(&ids).wait()?;
+        }
+        writer.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        Ok(())
+    }
+}
+
+fn read_version(dir: &Path) -> Option<u32> {
+    fs::read_to_string(dir.join(VERSION_FILE))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Opens an existing index and touches every segment, so damage shows now, not mid-search.
+fn open_existing(
+    dir: &Path,
+    schema: &tantivy::schema::Schema,
+    fields: Fields,
+) -> Result<SearchIndex, String> {
+    let index = Index::open_in_dir(dir).map_err(|e| e.to_string())?;
+    if index.schema() != *schema {
+        return Err("schema differs from this version's".to_string());
+    }
+    let opened = SearchIndex::from_index(index, fields).map_err(|e| e.to_string())?;
+    let searcher = opened.reader.searcher();
+    for segment in searcher.segment_readers() {
+        let fast = segment.fast_fields();
+        fast.i64(schema::SENT_AT).map_err(|e| e.to_string())?;
+        fast.str(schema::ID).map_err(|e| e.to_string())?;
+        segment
+            .inverted_index(fields.text)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(opened)
+}

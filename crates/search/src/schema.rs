@@ -1,0 +1,51 @@
+//! The index schema. Message text is indexed but not stored: the caller has it in SQLite and
+//! makes snippets from it, which keeps the index well under 1.5× the raw text.
+
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STRING,
+};
+
+use crate::tokenizer::TOKENIZER_NAME;
+
+/// Bump when the tokenizer or the schema changes: an index of another version is rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fields {
+    pub id: Field,
+    pub conversation_id: Field,
+    pub sender: Field,
+    pub sent_at: Field,
+    pub text: Field,
+}
+
+pub(crate) const ID: &str = "id";
+pub(crate) const CONVERSATION_ID: &str = "conversation_id";
+pub(crate) const SENDER: &str = "sender";
+pub(crate) const SENT_AT: &str = "sent_at";
+pub(crate) const TEXT: &str = "text";
+
+pub(crate) fn build() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    // Raw strings: indexed for deletes and filters, fast for reading hits back.
+    let id = builder.add_text_field(ID, STRING | FAST);
+    let conversation_id = builder.add_text_field(CONVERSATION_ID, STRING | FAST);
+    let sender = builder.add_text_field(SENDER, STRING | FAST);
+    let sent_at = builder.add_i64_field(SENT_AT, FAST);
+    let text = builder.add_text_field(
+        TEXT,
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER_NAME)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        ),
+    );
+    let fields = Fields {
+        id,
+        conversation_id,
+        sender,
+        sent_at,
+        text,
+    };
+    (builder.build(), fields)
+}
