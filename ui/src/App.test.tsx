@@ -40,6 +40,7 @@ beforeEach(() => {
   vi.mocked(ipc.listGroups).mockResolvedValue([]);
   vi.mocked(ipc.getPresence).mockResolvedValue(false);
   vi.mocked(ipc.sendTyping).mockResolvedValue(null);
+  vi.mocked(ipc.indexStatus).mockResolvedValue({ state: "ready", done: 0, total: 0 });
 });
 
 describe("App", () => {

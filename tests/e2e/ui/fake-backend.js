@@ -103,7 +103,13 @@
   push(make("3", true, "Sure, looking now.", now - 45 * 60_000, { kind: "delivered" }));
   push(make("3", false, "Thanks! It's the one about reconnect backoff.", now - 20 * 60_000));
   push(make("3", false, "No hurry though 🙂", now - 19 * 60_000));
+  push(make("3", false, "Was the parcel delivered yesterday?", now - 6 * DAY));
+  push(make("3", true, "Yes, delivered at noon.", now - 6 * DAY + 300_000, { kind: "read" }));
   unread.set("3", 2);
+  // Older history with 李雷, for search (Chinese two-character queries, a mixed line).
+  push(make("4", false, "离线消息推送的问题解决了吗？", now - 9 * DAY));
+  push(make("4", true, "解决了，MobileIMSDK的QoS机制会重发没有确认的消息。", now - 9 * DAY + 600_000));
+  push(make("4", false, "太好了，周六我请你吃饭。", now - 9 * DAY + 900_000));
   push(make("4", false, "你好！周末一起去爬山吗？", now - DAY - 5 * 3600_000));
   push(make("4", true, "好啊，天气预报说周六是晴天 ☀️", now - DAY - 4 * 3600_000));
   push(make("4", false, "那就周六早上八点，地铁站见。", now - DAY - 3 * 3600_000));
@@ -119,6 +125,8 @@
     let text = `#${i + 1} ` + Array.from({ length: n }, (_, k) => words[(i + k * 3) % words.length]).join(" ");
     if (i % 17 === 0) text += "\nsecond line\nthird line";
     if (i % 29 === 0) text += " " + words.join(" ") + " " + words.join(" ");
+    // Every 1000th (#501, #1501, …): something search finds deep inside the history.
+    if (i % 1000 === 500) text += ` 离线消息 delivered to the phone, 周六 backup #${i + 1}`;
     push(make("6", i % 3 === 0, text, now - 2 * 3600_000 - (HISTORY - i) * 3 * 60_000, { kind: i % 3 === 0 ? "read" : "received" }));
   }
 
@@ -348,6 +356,84 @@
     },
   };
 
+  // --- search (docs/SEARCH.md): a plain substring scan stands in for the real index ------
+  const SNIPPET_BEFORE = 16;
+  const SNIPPET_LEN = 90;
+  /** The query's terms: words and "quoted phrases", lowercased; all must occur (AND). */
+  function terms(text) {
+    const out = [];
+    for (const [, quoted, word] of text.matchAll(/"([^"]+)"|(\S+)/g)) out.push((quoted ?? word).toLowerCase());
+    return out;
+  }
+  /** Parts of the text around the first match, `hit` on every occurrence of a term. */
+  function snippet(content, ts) {
+    const lower = content.toLowerCase();
+    const first = Math.min(...ts.map((t) => lower.indexOf(t)).filter((i) => i >= 0));
+    let start = Math.max(0, first - SNIPPET_BEFORE);
+    // Start at a word when there is a space close by (CJK text has none: cut anywhere).
+    const space = content.indexOf(" ", start);
+    if (start > 0 && space >= 0 && space < first && space - start < 12) start = space + 1;
+    const end = Math.min(content.length, start + SNIPPET_LEN);
+    const marks = new Array(end - start).fill(false);
+    for (const t of ts) {
+      for (let i = lower.indexOf(t, start); i >= 0 && i < end; i = lower.indexOf(t, i + 1)) {
+        for (let k = i; k < Math.min(end, i + t.length); k++) marks[k - start] = true;
+      }
+    }
+    const parts = [];
+    if (start > 0) parts.push({ text: "…", hit: false });
+    for (let i = start; i < end; ) {
+      let j = i;
+      while (j < end && marks[j - start] === marks[i - start]) j++;
+      parts.push({ text: content.slice(i, j), hit: marks[i - start] });
+      i = j;
+    }
+    if (end < content.length) parts.push({ text: "…", hit: false });
+    return parts;
+  }
+  function searchMessages({ text, conversationId, sender, fromMs, toMs, order, offset, limit }) {
+    if (typeof text !== "string" || text.length > 200) throw err("invalid_request", "The search text is too long.");
+    if (!(limit >= 1 && limit <= 100)) throw err("invalid_request", "limit must be between 1 and 100.");
+    const ts = terms(text);
+    if (ts.length === 0) return { total: 0, hits: [], next_offset: null };
+    const found = [];
+    for (const [cid, list] of messages) {
+      if (conversationId && cid !== conversationId) continue;
+      for (const m of list) {
+        if (m.typeu !== 1 || (sender && m.from !== sender)) continue;
+        if ((fromMs && m.sent_at < fromMs) || (toMs && m.sent_at >= toMs)) continue;
+        const lower = m.content.toLowerCase();
+        if (!ts.every((t) => lower.includes(t))) continue;
+        const score = ts.reduce((n, t) => n + lower.split(t).length - 1, 0) / Math.sqrt(m.content.length);
+        found.push({ m, score });
+      }
+    }
+    const newest = (a, b) => b.m.sent_at - a.m.sent_at || (a.m.id < b.m.id ? 1 : -1);
+    found.sort(order === "relevance" ? (a, b) => b.score - a.score || newest(a, b) : newest);
+    const page = found.slice(offset, offset + limit);
+    return {
+      total: found.length,
+      hits: page.map(({ m, score }) => ({ message: { ...m }, snippet: snippet(m.content, ts), score })),
+      next_offset: offset + page.length < found.length ? offset + page.length : null,
+    };
+  }
+  /** The index rebuilds: progress events up to `total`, one step every `everyMs`. */
+  function rebuildIndex(total, steps = 5, everyMs = 300) {
+    fake.index = { state: "rebuilding", done: 0, total };
+    let n = 0;
+    const tick = () => {
+      n++;
+      const done = Math.min(total, Math.round((total * n) / steps));
+      fake.index = { state: done >= total ? "ready" : "rebuilding", done, total };
+      emit("index-progress", { done, total });
+      if (done < total) setTimeout(tick, everyMs);
+    };
+    setTimeout(tick, everyMs);
+  }
+  fake.index = { state: "ready", done: 0, total: 0 };
+  fake.rebuildIndex = rebuildIndex;
+  fake.searchLatency = 20;
+
   /** Whether the server would take a message to `to` (friends only; groups need membership). */
   function allowed(to) {
     if (to.startsWith("g")) return !!groups.get(to)?.members.some((x) => x.user_id === ME);
@@ -516,6 +602,14 @@
     },
     leave_group: ({ groupId }) => commands.remove_group_member({ groupId, userId: ME }),
     refresh_notices: () => null,
+    search: (q) => searchMessages(q),
+    history_around: ({ conversationId, messageId, limit }) => {
+      const list = messages.get(conversationId) ?? [];
+      const at = list.findIndex((m) => m.id === messageId);
+      if (at < 0) throw err("not_found", "No such message.");
+      return list.slice(Math.max(0, at - limit), at + limit + 1).reverse().map((m) => ({ ...m }));
+    },
+    index_status: () => ({ ...fake.index }),
     send_typing: () => null,
     "plugin:event|listen": ({ event, handler }) => {
       if (!listeners.has(event)) listeners.set(event, []);
@@ -535,7 +629,8 @@
   async function invoke(cmd, args = {}) {
     calls.push({ cmd, args });
     const f = commands[cmd];
-    const delay = cmd === "load_history" ? fake.historyLatency : fake.latency;
+    const delay =
+      cmd === "load_history" || cmd === "history_around" ? fake.historyLatency : cmd === "search" ? fake.searchLatency : fake.latency;
     await new Promise((r) => setTimeout(r, delay));
     if (!f) throw err("internal", `unknown command ${cmd}`);
     // Structured clone, like the real IPC (the UI must not share objects with the backend).

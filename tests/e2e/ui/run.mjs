@@ -557,6 +557,200 @@ await step("10k-message conversation: render, scroll up, older pages load withou
   assert(scroll.oldestVisible <= 10000 - 5 * 50, `scrolled back in history (oldest visible #${scroll.oldestVisible})`);
 });
 
+const hitIds = () => page.locator('[data-testid="search-hit"]').evaluateAll((els) => els.map((e) => e.dataset.id));
+const groupIds = () => page.locator('[data-testid="search-group"]').evaluateAll((els) => els.map((e) => e.dataset.id));
+const marks = () => tid("search-results").locator("mark").allTextContents();
+/** The results for the text now in the field (not the previous answer shown while typing). */
+const settled = () => page.locator('[data-testid="search-results"]:not([data-pending])').waitFor(T);
+const searchCalls = () => fake(() => window.__fake.calls.filter((c) => c.cmd === "search").map((c) => c.args));
+/** Where a message is relative to the visible part of the message list (px; 0,0 = inside). */
+const inView = (id) =>
+  page.evaluate((mid) => {
+    const list = document.querySelector('[data-testid="messages"]').getBoundingClientRect();
+    const el = document.querySelector(`[data-testid="message"][data-id="${mid}"]`);
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return { above: Math.max(0, list.top - r.top), below: Math.max(0, r.bottom - list.bottom) };
+  }, id);
+
+await step("search: Ctrl+K, two Chinese characters → grouped by conversation, highlighted, newest first", async () => {
+  await page.keyboard.press("Control+k");
+  await tid("search-panel").waitFor(T);
+  assert(await tid("search-input").evaluate((el) => el === document.activeElement), "the field has the focus");
+  await tid("search-hint").waitFor(T);
+  await page.keyboard.type("消息");
+  await page.locator('[data-testid="search-group"][data-id="4"]').waitFor(T);
+  await settled();
+  assert((await groupIds()).join(",") === "6,4", `groups by newest hit: ${await groupIds()}`);
+  const count = (id) => page.locator(`[data-testid="search-group"][data-id="${id}"] [data-testid="search-group-count"]`).textContent();
+  assert((await count("6")) === "10" && (await count("4")) === "2", `counts ${await count("6")}, ${await count("4")}`);
+  await tid("search-total").filter({ hasText: "12 messages" }).waitFor(T);
+  const m = await marks();
+  assert(m.length >= 12 && m.every((x) => x === "消息"), `highlights: ${m}`);
+  // Newest first inside a group.
+  const times = await page
+    .locator('[data-testid="search-group"][data-id="6"] [data-testid="search-hit"] time')
+    .evaluateAll((els) => els.map((e) => Date.parse(e.getAttribute("datetime"))));
+  assert(times.every((t, i) => i === 0 || times[i - 1] >= t), "newest first inside the group");
+  // Typing fast asks once (debounced), for the last text only.
+  const calls = await searchCalls();
+  assert(calls.filter((c) => c.text === "消").length === 0 || calls.at(-1).text === "消息", `calls: ${JSON.stringify(calls)}`);
+  assert(calls.at(-1).order === "newest" && calls.at(-1).conversationId === undefined, "all chats, newest first");
+  await shot("search-results");
+});
+
+await step("search: an English prefix, relevance order, HTML in a message stays text", async () => {
+  await tid("search-input").fill("deliv");
+  await page.locator('[data-testid="search-group"][data-id="3"]').waitFor(T);
+  await settled();
+  const g = await groupIds();
+  assert(g.includes("6") && g.includes("3"), `groups: ${g}`);
+  const m = await marks();
+  assert(m.length > 0 && m.every((x) => x.toLowerCase() === "deliv"), `highlights: ${m}`);
+  await tid("search-order-relevance").click();
+  await page.waitForFunction(() => window.__fake.calls.some((c) => c.cmd === "search" && c.args.order === "relevance"));
+  await tid("search-order-relevance").and(page.locator('[aria-checked="true"]')).waitFor(T);
+  await tid("search-order-newest").click();
+  // A message with markup: found, shown literally, nothing runs.
+  await fake(() => window.__fake.receive("7", 'xssprobe <img src=x onerror=alert(1)><script>alert(2)</script>'));
+  await tid("search-input").fill("xssprobe");
+  const hit = page.locator('[data-testid="search-group"][data-id="7"] [data-testid="search-snippet"]');
+  await hit.waitFor(T);
+  assert((await hit.textContent()).includes("<img src=x onerror=alert(1)><script>"), `literal: ${await hit.textContent()}`);
+  assert((await hit.locator("mark").textContent()) === "xssprobe", "the hit part highlighted");
+  await noHtml('[data-testid="search-panel"]');
+});
+
+await step("search: click a hit deep in a 10k history → opened there, flashed, older and newer around it; paging both ways", async () => {
+  await tid("search-input").fill("消息");
+  // The "#N" numbers of the history messages in the DOM (the list is virtualized).
+  await page.evaluate(() => {
+    window.numbered = () =>
+      [...document.querySelectorAll('[data-testid="message"]')].map((m) => Number(/#(\d+) /.exec(m.textContent)?.[1] ?? NaN)).filter((n) => !Number.isNaN(n));
+  });
+  const target = page.locator('[data-testid="search-hit"]', { hasText: "#5501 " });
+  await target.waitFor(T);
+  const id = await target.getAttribute("data-id");
+  await target.click();
+  await tid("chat-name").filter({ hasText: "History Bot" }).waitFor(T);
+  const msg = page.locator(`[data-testid="message"][data-id="${id}"]`);
+  await msg.waitFor(T);
+  await page.locator(`.vrow[data-flash="true"] [data-testid="message"][data-id="${id}"]`).waitFor(T);
+  await page.waitForFunction(() => {
+    const list = document.querySelector('[data-testid="messages"]').getBoundingClientRect();
+    const el = document.querySelector('.vrow[data-flash="true"]');
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    return r.top >= list.top && r.bottom <= list.bottom;
+  }, null, T);
+  const pos = await inView(id);
+  assert(pos && pos.above === 0 && pos.below === 0, `the hit is in view: ${JSON.stringify(pos)}`);
+  await messageByText("#5500 ").waitFor({ state: "attached", ...T });
+  await messageByText("#5502 ").waitFor({ state: "attached", ...T });
+  const around = await fake(() => window.__fake.calls.filter((c) => c.cmd === "history_around"));
+  assert(around.at(-1).args.messageId === id && around.at(-1).args.conversationId === "6", "history_around for the hit");
+  assert((await page.locator('[data-testid="search-hit"].opened').getAttribute("data-id")) === id, "the opened hit is marked");
+  // The README's pictures: the chat opened at the hit, still flashing, beside the results.
+  await shot("search");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot("search-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+  await tid("jump-latest").waitFor(T);
+  // Flash ends by itself.
+  await page.locator('.vrow[data-flash="true"]').waitFor({ state: "detached", timeout: 15000 });
+
+  // Down: newer pages come from history_around on the newest loaded message, without a jump.
+  const down = await page.evaluate(async () => {
+    const fake = window.__fake;
+    const el = document.querySelector('[data-testid="messages"]');
+    const n = () => fake.calls.filter((c) => c.cmd === "history_around").length;
+    const before = n();
+    el.scrollTop = el.scrollHeight - el.clientHeight - 100;
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const top = el.getBoundingClientRect().top;
+    const anchor = [...el.querySelectorAll('[data-testid="message"]')].find((m) => m.getBoundingClientRect().top >= top);
+    const aid = anchor.getAttribute("data-id");
+    const y0 = anchor.getBoundingClientRect().top;
+    while (n() === before) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const a = el.querySelector(`[data-id="${aid}"]`);
+    const texts = [...el.querySelectorAll('[data-testid="message"]')].map((m) => m.textContent);
+    return { dy: a ? a.getBoundingClientRect().top - y0 : null, calls: n() - before, newest: Math.max(...texts.map((t) => Number(/#(\d+) /.exec(t)?.[1] ?? 0))) };
+  });
+  assert(down.calls >= 1, "a newer page was asked for");
+  assert(down.dy !== null && Math.abs(down.dy) <= 2, `the view stayed put (moved ${down.dy}px)`);
+  // Further down, the next page's messages show.
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid="messages"]');
+    el.scrollTop = el.scrollHeight;
+  });
+  await page.waitForFunction(() => numbered().some((n) => n > 5551), null, T);
+  // Up: older pages through load_history, as always.
+  const loads0 = await fake(() => window.__fake.calls.filter((c) => c.cmd === "load_history").length);
+  await page.evaluate(() => {
+    document.querySelector('[data-testid="messages"]').scrollTop = 150;
+  });
+  await page.waitForFunction((n) => window.__fake.calls.filter((c) => c.cmd === "load_history").length > n, loads0, T);
+  await page.waitForFunction(() => numbered().some((n) => n < 5451), null, T);
+  // Back to the newest messages.
+  await tid("jump-latest").click();
+  await messageByText("#10000 ").waitFor(T);
+  await tid("jump-latest").waitFor({ state: "detached", timeout: 15000 });
+});
+
+await step("search: keyboard ↓ ↓ Enter opens the third hit; Esc clears, Esc again closes", async () => {
+  await tid("search-input").focus();
+  await tid("search-input").fill("周六");
+  await page.locator('[data-testid="search-group"][data-id="4"]').waitFor(T);
+  await settled();
+  const ids = await hitIds();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  const selected = await page.locator('[data-testid="search-hit"][aria-selected="true"]').getAttribute("data-id");
+  assert(selected === ids[2], `third hit selected (${selected} vs ${ids})`);
+  await page.keyboard.press("Enter");
+  await page.locator(`[data-testid="message"][data-id="${selected}"]`).waitFor(T);
+  await page.keyboard.press("Escape");
+  assert((await tid("search-input").inputValue()) === "", "Esc clears the text");
+  await page.keyboard.press("Escape");
+  await tid("search-panel").waitFor({ state: "detached", timeout: 15000 });
+  await tid("conversation-list").waitFor(T);
+});
+
+await step("search in one conversation: Ctrl+F in a chat, the chip widens to all chats", async () => {
+  await row("4").click();
+  await tid("chat-name").filter({ hasText: "李雷" }).waitFor(T);
+  await tid("composer-input").focus();
+  await page.keyboard.press("Control+f");
+  await tid("search-scope").filter({ hasText: "李雷" }).waitFor(T);
+  assert(await tid("search-input").evaluate((el) => el === document.activeElement), "the field has the focus");
+  await page.keyboard.type("周六");
+  await page.locator('[data-testid="search-group"][data-id="4"]').waitFor(T);
+  await settled();
+  assert((await groupIds()).join(",") === "4", `only this chat: ${await groupIds()}`);
+  assert((await searchCalls()).at(-1).conversationId === "4", "asked with the conversation");
+  await shot("search-in-chat");
+  await tid("search-scope-clear").click();
+  await page.locator('[data-testid="search-group"][data-id="6"]').waitFor(T);
+  assert((await searchCalls()).at(-1).conversationId === undefined, "widened to all chats");
+  await tid("search-close").click();
+  await tid("search-panel").waitFor({ state: "detached", timeout: 15000 });
+});
+
+await step("search while the index rebuilds: indexing n%, then results asked again", async () => {
+  await fake(() => window.__fake.rebuildIndex(2000, 4, 400));
+  await page.keyboard.press("Control+k");
+  await tid("search-input").fill("消息");
+  await tid("search-indexing").filter({ hasText: /Indexing your messages… \d+%/ }).waitFor(T);
+  const before = (await searchCalls()).length;
+  await tid("search-indexing").waitFor({ state: "detached", timeout: 15000 });
+  await page.waitForFunction((n) => window.__fake.calls.filter((c) => c.cmd === "search").length > n, before, T);
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Escape");
+  await tid("search-panel").waitFor({ state: "detached", timeout: 15000 });
+});
+
 await step("settings: about, dark theme, 简体中文", async () => {
   await row("2").click();
   await tid("chat-name").filter({ hasText: "Alice Chen" }).waitFor(T);

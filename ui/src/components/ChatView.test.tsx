@@ -130,6 +130,50 @@ describe("ChatView kinds", () => {
   });
 });
 
+describe("ChatView at a search hit", () => {
+  // `n` messages around the middle one, newest first (as history_around answers).
+  const around = (older: number, newer: number) => {
+    const list = Array.from({ length: older + newer + 1 }, (_, i) => msg({ content: `line ${i}`, sent_at: 1_800_000_000_000 + i * 1000 }));
+    return { list, target: list[older], page: list.slice().reverse() };
+  };
+
+  it("loads the history around the message, flashes it, and offers the way back to the newest", async () => {
+    const { target, page } = around(5, 50); // jsdom cannot scroll: keep the target near the top
+    vi.mocked(ipc.historyAround).mockResolvedValue(page);
+    vi.mocked(ipc.loadHistory).mockResolvedValue([msg({ content: "the newest one" })]);
+    renderSocial(<ChatView conversationId="2" me="1" focus={{ messageId: target.id, nonce: 1 }} />);
+    const row = await screen.findByText(target.content);
+    expect(ipc.historyAround).toHaveBeenCalledWith("2", target.id, 50);
+    expect(ipc.loadHistory).not.toHaveBeenCalled();
+    expect(row.closest(".vrow")).toHaveAttribute("data-flash", "true");
+    await waitFor(() => expect(row.closest(".vrow")).not.toHaveAttribute("data-flash"), { timeout: 3000 });
+    // 50 newer came back: there may be more below, so the view offers to jump to the newest.
+    await userEvent.click(screen.getByTestId("jump-latest"));
+    expect(await screen.findByText("the newest one")).toBeInTheDocument();
+    expect(ipc.loadHistory).toHaveBeenCalledWith("2", 50);
+    expect(screen.queryByTestId("jump-latest")).toBeNull();
+  });
+
+  it("near the end of the conversation: no newer pages, live messages append", async () => {
+    const s = mockSocial({ friends: [friend("2", "Bob")] });
+    const { target, page } = around(3, 2);
+    vi.mocked(ipc.historyAround).mockResolvedValue(page);
+    renderSocial(<ChatView conversationId="2" me="1" focus={{ messageId: target.id, nonce: 1 }} />);
+    await screen.findByText(target.content);
+    expect(screen.queryByTestId("jump-latest")).toBeNull();
+    s.emit("message-received", msg({ content: "just now", sent_at: 1_900_000_000_000 }));
+    expect(await screen.findByText("just now")).toBeInTheDocument();
+  });
+
+  it("a message that is gone opens the newest page instead", async () => {
+    vi.mocked(ipc.historyAround).mockResolvedValue([msg({ content: "a neighbour" })]);
+    vi.mocked(ipc.loadHistory).mockResolvedValue([msg({ content: "newest" })]);
+    renderSocial(<ChatView conversationId="2" me="1" focus={{ messageId: "gone", nonce: 1 }} />);
+    expect(await screen.findByText("newest")).toBeInTheDocument();
+    expect(document.querySelector("[data-flash]")).toBeNull();
+  });
+});
+
 describe("upsertMessage", () => {
   it("keeps (sent_at, id) order and replaces by id", () => {
     const a = msg({ sent_at: 1 });

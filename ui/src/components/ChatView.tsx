@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import {
+  historyAround,
   loadHistory,
   on,
   refreshNotices,
@@ -23,10 +24,22 @@ import { Composer } from "./Composer";
 import { MessageBubble } from "./MessageBubble";
 import { NoticeCard } from "./NoticeCard";
 import { SystemLine } from "./SystemLine";
+import { ArrowDownIcon } from "./icons";
 
 export const PAGE = 50;
 const LOAD_MARGIN = 400; // px from the top that starts loading the next older page
 const BOTTOM_SLACK = 80;
+const FLASH_MS = 2000;
+
+/** Whether `a` comes after `b` in the (sent_at, id) order of a conversation. */
+const isAfter = (a: Message, b: Message) => a.sent_at > b.sent_at || (a.sent_at === b.sent_at && a.id > b.id);
+
+/** Open the chat at this message (a search hit): history around it, scrolled there, flashed. */
+export interface ChatFocus {
+  messageId: string;
+  /** A new value jumps again, even to the same message. */
+  nonce: number;
+}
 
 /** Inserts `m` keeping (sent_at, id) order; replaces a message with the same id. */
 export function upsertMessage(list: Message[], m: Message): Message[] {
@@ -55,6 +68,8 @@ interface Props {
   onToggleInfo?: () => void;
   /** Opens the friend-request form for a user (chat with a non-friend). */
   onAddFriend?: (userId: string) => void;
+  /** Open at this message instead of at the newest one. */
+  focus?: ChatFocus | null;
 }
 
 /** A group message from someone else, with the sender's name on the first of a run. */
@@ -108,13 +123,16 @@ function ChatBanner({ conversationId, me, onAddFriend }: { conversationId: strin
   );
 }
 
-export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInfo, onAddFriend }: Props) {
+export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInfo, onAddFriend, focus }: Props) {
   const { t, lang, errorText } = useI18n();
   const social = useSocial();
   const name = useConversationName(conversationId);
   const kind = conversationKind(conversationId);
   const [messages, setMessages] = useState<Message[]>([]);
   const [hasMore, setHasMore] = useState(true);
+  // After a jump to a message: newer messages exist that are not loaded yet.
+  const [hasNewer, setHasNewer] = useState(false);
+  const [flashId, setFlashId] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -122,6 +140,10 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
   const stickToBottom = useRef(false);
   const earlyStatus = useRef(new Map<string, MessageStatus>());
   const convRef = useRef(conversationId);
+  // Bumped by every (re)load of the view: answers of an older one are dropped.
+  const gen = useRef(0);
+  const hasNewerRef = useRef(false);
+  const scrollToId = useRef<string | null>(null);
   const onIncomingRef = useRef(onIncoming);
   useLayoutEffect(() => {
     onIncomingRef.current = onIncoming;
@@ -139,7 +161,8 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
     // Chat semantics: when older pages are prepended the visible message stays put, and new
     // messages at the end are followed while the view is at the bottom.
     anchorTo: "end",
-    followOnAppend: true,
+    // Not while newer pages are appended below a jumped-to message, nor while it flashes.
+    followOnAppend: !hasNewer && !flashId,
     scrollEndThreshold: BOTTOM_SLACK,
   });
 
@@ -155,51 +178,121 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
     if (kind === "notices") refreshNotices().catch(() => {});
   }, [kind]);
 
-  // First page (the parent keys this view by conversation id, so state starts fresh).
+  const setNewer = (v: boolean) => {
+    hasNewerRef.current = v;
+    setHasNewer(v);
+  };
+
+  /**
+   * Loads the view: the newest page, or (`target`) the history around one message, which is
+   * then scrolled into view and flashed. Nothing here sets state synchronously.
+   */
+  const load = useCallback(
+    (target: string | null) => {
+      const cid = conversationId;
+      const g = ++gen.current;
+      loadingRef.current = true;
+      const latest = () =>
+        loadHistory(cid, PAGE).then((page) => {
+          if (gen.current !== g) return;
+          stickToBottom.current = true;
+          setMessages(page.slice().reverse());
+          setHasMore(page.length === PAGE);
+          setNewer(false);
+        });
+      const around = (id: string) =>
+        historyAround(cid, id, PAGE).then((page) => {
+          if (gen.current !== g) return;
+          const list = page.slice().reverse();
+          const at = list.findIndex((m) => m.id === id);
+          if (at < 0) return latest();
+          scrollToId.current = id;
+          setMessages(list);
+          setHasMore(at >= PAGE);
+          setNewer(list.length - 1 - at >= PAGE);
+          setFlashId(id);
+        });
+      (target ? around(target) : latest())
+        .catch((e: IpcError) => gen.current === g && setError(errorText(e)))
+        .finally(() => {
+          if (gen.current !== g) return;
+          loadingRef.current = false;
+          setLoading(false);
+        });
+    },
+    [conversationId, errorText],
+  );
+
+  // First load, and every jump asked by the parent (it keys this view by conversation id).
+  const focusId = focus?.messageId ?? null;
+  const focusNonce = focus?.nonce ?? 0;
   useEffect(() => {
     convRef.current = conversationId;
-    let live = true;
-    loadingRef.current = true;
-    loadHistory(conversationId, PAGE)
-      .then((page) => {
-        if (!live) return;
-        stickToBottom.current = true;
-        setMessages(page.slice().reverse());
-        setHasMore(page.length === PAGE);
-      })
-      .catch((e: IpcError) => live && setError(errorText(e)))
-      .finally(() => {
-        if (!live) return;
-        loadingRef.current = false;
-        setLoading(false);
-      });
-    return () => {
-      live = false;
-    };
-  }, [conversationId, errorText]);
+    load(focusId);
+  }, [conversationId, focusId, focusNonce, load]);
+
+  // The jumped-to message flashes for a moment.
+  useEffect(() => {
+    if (!flashId) return;
+    const timer = window.setTimeout(() => setFlashId(null), FLASH_MS);
+    return () => window.clearTimeout(timer);
+  }, [flashId]);
 
   const loadOlder = useCallback(() => {
     if (loadingRef.current || !hasMore || messages.length === 0) return;
     loadingRef.current = true;
     setLoading(true);
     const oldest = messages[0];
-    const cid = conversationId;
-    loadHistory(cid, PAGE, { sent_at: oldest.sent_at, id: oldest.id })
+    const g = gen.current;
+    loadHistory(conversationId, PAGE, { sent_at: oldest.sent_at, id: oldest.id })
       .then((page) => {
-        if (convRef.current !== cid) return;
+        if (gen.current !== g) return;
         setMessages((cur) => {
           const known = new Set(cur.map((m) => m.id));
           return [...page.filter((m) => !known.has(m.id)).reverse(), ...cur];
         });
         setHasMore(page.length === PAGE);
       })
-      .catch((e: IpcError) => setError(errorText(e)))
+      .catch((e: IpcError) => gen.current === g && setError(errorText(e)))
       .finally(() => {
-        if (convRef.current !== cid) return;
+        if (gen.current !== g) return;
         loadingRef.current = false;
         setLoading(false);
       });
   }, [conversationId, errorText, hasMore, messages]);
+
+  // Below a jumped-to message: the next newer page, from the history around the newest loaded
+  // one (the SDK pages history backwards only; `history_around` gives the newer side too).
+  const loadNewer = useCallback(() => {
+    if (loadingRef.current || !hasNewer || messages.length === 0) return;
+    loadingRef.current = true;
+    const newest = messages[messages.length - 1];
+    const g = gen.current;
+    historyAround(conversationId, newest.id, PAGE)
+      .then((page) => {
+        if (gen.current !== g) return;
+        const newer = page.filter((m) => isAfter(m, newest)).reverse();
+        setMessages((cur) => {
+          const known = new Set(cur.map((m) => m.id));
+          return [...cur, ...newer.filter((m) => !known.has(m.id))];
+        });
+        setNewer(newer.length >= PAGE);
+      })
+      .catch((e: IpcError) => gen.current === g && setError(errorText(e)))
+      .finally(() => {
+        if (gen.current === g) loadingRef.current = false;
+      });
+  }, [conversationId, errorText, hasNewer, messages]);
+
+  // A jump: put the message in the middle of the view once it is rendered.
+  useLayoutEffect(() => {
+    const id = scrollToId.current;
+    if (!id) return;
+    const i = messages.findIndex((m) => m.id === id);
+    if (i < 0) return;
+    scrollToId.current = null;
+    virtualizer.scrollToIndex(i + 1, { align: "center" });
+  }, [messages, virtualizer]);
 
   // The first page and own messages jump to the newest message (the virtualizer itself keeps
   // the view still on prepends and follows appends while at the bottom).
@@ -222,7 +315,8 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
   useEffect(() => {
     const offReceived = on("message-received", (m) => {
       if (m.conversation_id !== convRef.current) return;
-      setMessages((cur) => upsertMessage(cur, m));
+      // Newer pages are still to come below a jumped-to message: it arrives with them.
+      if (!hasNewerRef.current) setMessages((cur) => upsertMessage(cur, m));
       onIncomingRef.current?.(m);
     });
     const offStatus = on("message-status", ({ id, status }) => {
@@ -259,6 +353,7 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
     const el = scrollRef.current;
     if (!el) return;
     if (el.scrollTop < LOAD_MARGIN) loadOlder();
+    else if (el.scrollHeight - el.scrollTop - el.clientHeight < LOAD_MARGIN) loadNewer();
   };
 
   const send = async (text: string) => {
@@ -266,6 +361,8 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
     try {
       const m = await sendText(conversationId, text);
       if (convRef.current !== conversationId) return;
+      // Sent from a jumped-to place: back to the newest messages, where it now is.
+      if (hasNewerRef.current) return load(null);
       stickToBottom.current = true;
       setMessages((cur) => upsertMessage(cur, withEarlyStatus(m)));
     } catch (e) {
@@ -329,7 +426,8 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
                 key={row.key}
                 data-index={row.index}
                 ref={virtualizer.measureElement}
-                className="vrow"
+                className={`vrow${m.id === flashId ? " flash" : ""}`}
+                data-flash={m.id === flashId ? "true" : undefined}
                 style={{ transform: `translateY(${row.start}px)` }}
               >
                 {newDay && (
@@ -343,6 +441,18 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
           })}
         </div>
       </div>
+      {hasNewer && (
+        <button
+          type="button"
+          className="jump-latest"
+          onClick={() => load(null)}
+          aria-label={t("chat.jumpLatest")}
+          title={t("chat.jumpLatest")}
+          data-testid="jump-latest"
+        >
+          <ArrowDownIcon />
+        </button>
+      )}
       {kind === "notices" ? (
         error && (
           <div className="composer-error pad" role="alert">

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import {
   connectionState,
   listConversations,
@@ -9,6 +9,7 @@ import {
   type Conversation,
   type ConnectionState,
   type IpcError,
+  type SearchHit,
   type Settings,
 } from "../ipc";
 import { useI18n } from "../i18n";
@@ -17,11 +18,12 @@ import { SocialProvider, useSocial } from "../lib/social";
 import { useDisplayName } from "../lib/users";
 import { AddFriend } from "./AddFriend";
 import { Avatar } from "./Avatar";
-import { ChatView } from "./ChatView";
+import { ChatView, type ChatFocus } from "./ChatView";
 import { ConnectionBanner } from "./ConnectionBanner";
 import { ContactsView } from "./ContactsView";
 import { ConversationList } from "./ConversationList";
 import { GroupInfo } from "./GroupInfo";
+import { MessageSearch } from "./MessageSearch";
 import { ChatIcon, GearIcon, PlusIcon, UsersIcon } from "./icons";
 import { NewChat } from "./NewChat";
 import { NewGroup } from "./NewGroup";
@@ -41,6 +43,13 @@ function upsertConversation(list: Conversation[], c: Conversation): Conversation
   const next = list.slice();
   next[i] = c;
   return next;
+}
+
+/** The search panel: open or not, limited to one conversation or not. */
+interface SearchUi {
+  open: boolean;
+  scope: string | null;
+  focusRequest: number;
 }
 
 type Dialog = { kind: "settings" } | { kind: "new" } | { kind: "new-group" } | { kind: "add-friend"; userId?: string };
@@ -64,8 +73,13 @@ function Main({ account, settings, info, onSettingsChange, onLogout }: Props) {
   const [tab, setTab] = useState<"chats" | "contacts">("chats");
   const [infoOpen, setInfoOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [search, setSearch] = useState<SearchUi>({ open: false, scope: null, focusRequest: 0 });
+  // The message a search hit opened (the chat shows the history around it).
+  const [focus, setFocus] = useState<(ChatFocus & { conversationId: string }) | null>(null);
+  const jumps = useRef(0);
 
   const select = useCallback((id: string) => {
+    setFocus(null);
     setTab("chats");
     setSelected(id);
     setConversations((list) => {
@@ -108,6 +122,30 @@ function Main({ account, settings, info, onSettingsChange, onLogout }: Props) {
     };
   }, [errorText, select, t]);
 
+  const openHit = useCallback(
+    (hit: SearchHit) => {
+      const m = hit.message;
+      select(m.conversation_id);
+      setFocus({ conversationId: m.conversation_id, messageId: m.id, nonce: ++jumps.current });
+    },
+    [select],
+  );
+
+  // Ctrl+K: search all chats; Ctrl+F: search the open chat (the chip widens it to all).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return;
+      const key = e.key.toLowerCase();
+      if (key !== "k" && key !== "f") return;
+      if (dialog) return;
+      e.preventDefault();
+      const scope = key === "f" ? selected : null;
+      setSearch((s) => ({ open: true, scope, focusRequest: s.focusRequest + 1 }));
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [dialog, selected]);
+
   // The open chat never shows an unread badge: mark it read when something arrives.
   const onIncoming = useCallback(() => {
     if (selected && document.visibilityState === "visible") markRead(selected).catch(() => {});
@@ -148,42 +186,53 @@ function Main({ account, settings, info, onSettingsChange, onLogout }: Props) {
             </button>
           </div>
         </header>
-        <nav className="tabs" role="tablist" aria-label={t("app.name")}>
-          <button
-            type="button"
-            role="tab"
-            aria-selected={tab === "chats"}
-            className={`tab${tab === "chats" ? " active" : ""}`}
-            onClick={() => setTab("chats")}
-            data-testid="nav-chats"
-          >
-            <ChatIcon width={16} height={16} />
-            {t("nav.chats")}
-          </button>
-          <button
-            type="button"
-            role="tab"
-            aria-selected={tab === "contacts"}
-            className={`tab${tab === "contacts" ? " active" : ""}`}
-            onClick={() => setTab("contacts")}
-            data-testid="nav-contacts"
-          >
-            <UsersIcon width={16} height={16} />
-            {t("nav.contacts")}
-            {requests > 0 && (
-              <span className="badge small" data-testid="requests-badge" aria-label={`${requests} ${t("contacts.requests")}`}>
-                {requests}
-              </span>
-            )}
-          </button>
-        </nav>
         <ConnectionBanner state={conn} />
         {error && (
           <div className="form-error pad" role="alert">
             {error}
           </div>
         )}
-        {tab === "chats" ? (
+        <MessageSearch
+          open={search.open}
+          scope={search.scope}
+          focusRequest={search.focusRequest}
+          openedId={focus && focus.conversationId === selected ? focus.messageId : null}
+          onOpenChange={(open) => setSearch((s) => ({ ...s, open, scope: open ? s.scope : null }))}
+          onClearScope={() => setSearch((s) => ({ ...s, scope: null, focusRequest: s.focusRequest + 1 }))}
+          onPick={openHit}
+        />
+        {!search.open && (
+          <nav className="tabs" role="tablist" aria-label={t("app.name")}>
+            <button
+              type="button"
+              role="tab"
+              aria-selected={tab === "chats"}
+              className={`tab${tab === "chats" ? " active" : ""}`}
+              onClick={() => setTab("chats")}
+              data-testid="nav-chats"
+            >
+              <ChatIcon width={16} height={16} />
+              {t("nav.chats")}
+            </button>
+            <button
+              type="button"
+              role="tab"
+              aria-selected={tab === "contacts"}
+              className={`tab${tab === "contacts" ? " active" : ""}`}
+              onClick={() => setTab("contacts")}
+              data-testid="nav-contacts"
+            >
+              <UsersIcon width={16} height={16} />
+              {t("nav.contacts")}
+              {requests > 0 && (
+                <span className="badge small" data-testid="requests-badge" aria-label={`${requests} ${t("contacts.requests")}`}>
+                  {requests}
+                </span>
+              )}
+            </button>
+          </nav>
+        )}
+        {search.open ? null : tab === "chats" ? (
           <ConversationList conversations={shown} selected={selected} onSelect={select} me={account.user_id} />
         ) : (
           <ContactsView
@@ -204,6 +253,7 @@ function Main({ account, settings, info, onSettingsChange, onLogout }: Props) {
               infoOpen={isGroup && infoOpen}
               onToggleInfo={() => setInfoOpen((v) => !v)}
               onAddFriend={(userId) => setDialog({ kind: "add-friend", userId })}
+              focus={focus && focus.conversationId === selected ? focus : null}
             />
             {isGroup && infoOpen && (
               <GroupInfo key={selected} groupId={selected} me={account.user_id} onClose={() => setInfoOpen(false)} onLeft={() => setInfoOpen(false)} />

@@ -14,9 +14,12 @@ import type {
   Group,
   EventName,
   HistoryCursor,
+  IndexStatus,
   IpcError,
   Member,
   Message,
+  SearchPage,
+  SearchQuery,
   Settings,
   User,
 } from "./types";
@@ -94,6 +97,21 @@ export const leaveGroup = (groupId: string) => call<null>("leave_group", { group
 export const refreshNotices = () => call<null>("refresh_notices");
 /** "I am typing" to the other side of a conversation (throttled by the SDK). */
 export const sendTyping = (conversationId: string) => call<null>("send_typing", { conversationId });
+
+// Full-text search (docs/SEARCH.md, issue 6).
+/** Messages matching `q.text`, one page; optional arguments are left out when unset. */
+export const searchMessages = (q: SearchQuery) => {
+  const args: Record<string, unknown> = { text: q.text, order: q.order, offset: q.offset, limit: q.limit };
+  if (q.conversationId !== undefined) args.conversationId = q.conversationId;
+  if (q.sender !== undefined) args.sender = q.sender;
+  if (q.fromMs !== undefined) args.fromMs = q.fromMs;
+  if (q.toMs !== undefined) args.toMs = q.toMs;
+  return call<SearchPage>("search", args);
+};
+/** Up to `limit` older and `limit` newer messages around `messageId` plus it, newest first. */
+export const historyAround = (conversationId: string, messageId: string, limit: number) =>
+  call<Message[]>("history_around", { conversationId, messageId, limit });
+export const indexStatus = () => call<IndexStatus>("index_status");
 
 export type Unlisten = () => void;
 

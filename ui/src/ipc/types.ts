@@ -130,6 +130,46 @@ export interface IpcError {
   message: string;
 }
 
+// Full-text search (docs/SEARCH.md, issue 6).
+export type SearchOrder = "newest" | "relevance";
+
+/** The `search` command's arguments (camelCase: Tauri maps them to the Rust parameters). */
+export interface SearchQuery {
+  text: string;
+  conversationId?: string;
+  sender?: string;
+  fromMs?: number;
+  toMs?: number;
+  order: SearchOrder;
+  offset: number;
+  limit: number;
+}
+
+/** A piece of a snippet: render as text, highlight the `hit` ones. */
+export interface SnippetPart {
+  text: string;
+  hit: boolean;
+}
+
+export interface SearchHit {
+  message: Message;
+  snippet: SnippetPart[];
+  score: number;
+}
+
+export interface SearchPage {
+  total: number;
+  hits: SearchHit[];
+  /** The offset of the next page; null when this was the last one. */
+  next_offset: number | null;
+}
+
+export interface IndexStatus {
+  state: "ready" | "rebuilding";
+  done: number;
+  total: number;
+}
+
 /** Event name → payload. */
 export interface EventMap {
   "message-received": Message;
@@ -150,6 +190,7 @@ export interface EventMap {
   typing: { conversation_id: string; user_id: string };
   "message-removed": { id: string; conversation_id: string };
   "message-updated": Message;
+  "index-progress": { done: number; total: number };
 }
 
 export type EventName = keyof EventMap;
