@@ -401,7 +401,7 @@
       if (conversationId && cid !== conversationId) continue;
       for (const m of list) {
         if (m.typeu !== 1 || (sender && m.from !== sender)) continue;
-        if ((fromMs && m.sent_at < fromMs) || (toMs && m.sent_at >= toMs)) continue;
+        if ((fromMs && m.sent_at < fromMs) || (toMs && m.sent_at > toMs)) continue;
         const lower = m.content.toLowerCase();
         if (!ts.every((t) => lower.includes(t))) continue;
         const score = ts.reduce((n, t) => n + lower.split(t).length - 1, 0) / Math.sqrt(m.content.length);

@@ -164,8 +164,9 @@ export interface SearchPage {
   next_offset: number | null;
 }
 
+/** `unavailable`: no index open (signed out, or it could not be opened). */
 export interface IndexStatus {
-  state: "ready" | "rebuilding";
+  state: "ready" | "rebuilding" | "unavailable";
   done: number;
   total: number;
 }
