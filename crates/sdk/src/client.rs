@@ -19,6 +19,7 @@ use crate::model::{
     Account, Conversation, Friend, FriendRequest, FriendRequests, Group, HistoryCursor, Member,
     Message, RegisteredUser, User,
 };
+use crate::search::{self, IndexStatus, Query, SearchHandle, SearchPage, SearchService};
 use crate::secrets::{self, LastAccount, SecretBackend, SecretKey, SecretStore};
 use crate::store::{self, Store};
 use crate::throttle::Throttle;
@@ -49,12 +50,16 @@ struct Inner {
     active: tokio::sync::Mutex<Option<Active>>,
     presence: Arc<Mutex<HashMap<String, bool>>>,
     typing: Mutex<Throttle>,
+    /// The search index's state, kept current by the indexer of the active account.
+    index_status: Arc<Mutex<IndexStatus>>,
 }
 
 struct Active {
     session: Arc<Session>,
     engine: EngineHandle,
     key: SecretKey,
+    /// `None` when the index could not be opened (the account works without search).
+    search: Option<SearchService>,
 }
 
 impl Drop for Inner {
@@ -104,6 +109,7 @@ impl Client {
                 active: tokio::sync::Mutex::new(None),
                 presence: Arc::default(),
                 typing: Mutex::new(Throttle::new(TYPING_INTERVAL)),
+                index_status: Arc::new(Mutex::new(IndexStatus::UNAVAILABLE)),
             }),
         })
     }
@@ -274,6 +280,7 @@ impl Client {
             Ok::<_, Error>(store)
         })
         .await??;
+        let search = self.open_search(&key, &store).await;
         let (commands, commands_rx) = mpsc::unbounded_channel();
         self.inner
             .presence
@@ -316,16 +323,55 @@ impl Client {
                 session,
                 engine,
                 key,
+                search,
             }),
             Err(e) => {
                 self.set_account(None);
                 let _ = engine.task.await;
+                self.close_search(search).await;
                 if matches!(e, Error::TokenExpired) && fail_fast {
                     self.forget(key).await;
                 }
                 Err(e)
             }
         }
+    }
+
+    /// Opens the account's search index beside its store and starts indexing. A failure
+    /// is logged and the account goes on without search.
+    async fn open_search(&self, key: &SecretKey, store: &Store) -> Option<SearchService> {
+        let dir = key.dir.join(search::DIR_NAME);
+        let (store, events, status) = (
+            store.clone(),
+            self.inner.events.clone(),
+            self.inner.index_status.clone(),
+        );
+        let opened =
+            tokio::task::spawn_blocking(move || SearchService::open(&dir, store, events, status))
+                .await
+                .map_err(Error::from)
+                .and_then(|r| r);
+        match opened {
+            Ok(service) => Some(service),
+            Err(e) => {
+                tracing::error!(error = %e, "could not open the search index; search is off");
+                None
+            }
+        }
+    }
+
+    /// Stops the indexer after its last commit.
+    async fn close_search(&self, search: Option<SearchService>) {
+        if let Some(service) = search {
+            if let Err(e) = tokio::task::spawn_blocking(move || service.close()).await {
+                tracing::warn!(error = %e, "closing the search index failed");
+            }
+        }
+        *self
+            .inner
+            .index_status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = IndexStatus::UNAVAILABLE;
     }
 
     fn set_account(&self, account: Option<Account>) {
@@ -764,6 +810,37 @@ impl Client {
         Ok(())
     }
 
+    /// Searches this account's messages (docs/SEARCH.md): hits newest first or by
+    /// relevance, each resolved to the stored message with a snippet whose `hit` parts are
+    /// the matches. Page with `query.offset = page.next_offset`. While the index is
+    /// rebuilding ([`Client::index_status`]) this answers from what is indexed so far.
+    /// `query.limit` is capped at [`search::MAX_LIMIT`] (0 = 20). Errors:
+    /// [`Error::NotLoggedIn`]; [`Error::Search`] when the index could not be opened.
+    pub async fn search(&self, query: Query) -> Result<SearchPage> {
+        let handle = self.search_handle().await?;
+        tokio::task::spawn_blocking(move || handle.search(query)).await?
+    }
+
+    /// Whether the search index is complete: `ready`, `rebuilding` (`done` of `total`
+    /// messages indexed; [`Event::IndexProgress`] follows it) or `unavailable` (not logged
+    /// in, or the index could not be opened).
+    pub fn index_status(&self) -> IndexStatus {
+        *self
+            .inner
+            .index_status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn search_handle(&self) -> Result<SearchHandle> {
+        let active = self.inner.active.lock().await;
+        let a = active.as_ref().ok_or(Error::NotLoggedIn)?;
+        a.search
+            .as_ref()
+            .map(SearchService::handle)
+            .ok_or_else(|| Error::Search("the search index could not be opened".into()))
+    }
+
     /// Runs an HTTP sync now and waits for it. Returns the number of new messages.
     pub async fn sync_now(&self) -> Result<usize> {
         let (session, _) = self.session().await?;
@@ -786,6 +863,7 @@ impl Client {
             return Err(Error::NotLoggedIn);
         };
         stop_engine(active.engine, Command::Logout).await;
+        self.close_search(active.search).await;
         if let Err(e) = self.inner.http.logout(&active.session.token).await {
             tracing::warn!(error = %e, "HTTP logout failed; forgetting the token anyway");
         }
@@ -800,6 +878,7 @@ impl Client {
         let active = self.inner.active.lock().await.take();
         if let Some(active) = active {
             stop_engine(active.engine, Command::Shutdown).await;
+            self.close_search(active.search).await;
         }
         self.set_account(None);
     }

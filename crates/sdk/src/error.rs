@@ -72,6 +72,9 @@ pub enum Error {
     /// The configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The search index failed or is not available.
+    #[error("search is not available: {0}")]
+    Search(String),
     /// Local file I/O failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -86,6 +86,13 @@ pub enum Event {
     /// A stored message was replaced by a fuller form of itself (after a core_level upgrade,
     /// a text fallback such as `[Sticker] Update Hongyan to see it` becomes the sticker).
     MessageUpdated(Message),
+    /// The search index is being rebuilt (or is catching up with messages stored before a
+    /// restart): `done` of `total` messages are indexed. The last one has `done == total`;
+    /// see [`crate::Client::index_status`].
+    IndexProgress {
+        done: u64,
+        total: u64,
+    },
 }
 
 #[cfg(test)]
@@ -124,6 +131,13 @@ mod tests {
                 json!({"type":"message_removed","data":{"id":"notice-4","conversation_id":"notices"}}),
             ),
             (Event::FriendsChanged, json!({"type":"friends_changed"})),
+            (
+                Event::IndexProgress {
+                    done: 1000,
+                    total: 2500,
+                },
+                json!({"type":"index_progress","data":{"done":1000,"total":2500}}),
+            ),
         ];
         for (event, want) in cases {
             let got = serde_json::to_value(&event).expect("json");

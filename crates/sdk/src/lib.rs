@@ -39,6 +39,7 @@ pub mod model;
 mod notices;
 pub mod qos;
 pub mod receipts;
+pub mod search;
 pub mod secrets;
 pub mod social;
 pub mod store;
@@ -55,6 +56,7 @@ pub use hongyan_protocol::kinds;
 pub use model::{
     Account, Conversation, HistoryCursor, Message, MessageStatus, RegisteredUser, User,
 };
+pub use search::{IndexState, IndexStatus, SearchHit, SearchPage};
 pub use secrets::SecretBackend;
 pub use store::Store;
 pub use version::CORE_LEVEL;

@@ -196,7 +196,7 @@ const FALLBACK_KINDS: [i32; 7] = [
 ];
 
 /// Whether a received text is the server's fallback for a kind this core could not show.
-fn is_fallback(m: &Message) -> bool {
+pub(crate) fn is_fallback(m: &Message) -> bool {
     kinds::is_text(m.typeu)
         && FALLBACK_KINDS
             .iter()
