@@ -95,12 +95,14 @@ describe("MessageSearch", () => {
         hit("g1", 300, parts("see ", "<b>deliv</b>", "ered")),
         hit("2", 200, parts(evil + " was ", "deliv", "ered")),
         hit("g1", 100, parts("", "deliv", "ery"), { from: "4" }),
+        hit("notices", 50, parts("", "deliv", "ery report"), { from: "0" }),
       ]),
     );
     renderSearch();
     await userEvent.type(screen.getByTestId("search-input"), "deliv");
     const groups = await screen.findAllByTestId("search-group");
-    expect(groups.map((g) => g.dataset.id)).toEqual(["g1", "2"]);
+    expect(groups.map((g) => g.dataset.id)).toEqual(["g1", "2", "notices"]);
+    expect(within(groups[2]).getByTestId("search-hit-sender")).toHaveTextContent("Notices");
     expect(within(groups[0]).getByText("Hikers")).toBeInTheDocument();
     expect(within(groups[0]).getByTestId("search-group-count")).toHaveTextContent("2");
     expect(await within(groups[1]).findByText("Bob", { selector: ".search-group-name" })).toBeInTheDocument();
@@ -108,9 +110,9 @@ describe("MessageSearch", () => {
     // Markup in messages is text: no elements made from it; the hit parts are <mark>s.
     const panel = screen.getByTestId("search-results");
     expect(panel.querySelector("img, b, script")).toBeNull();
-    expect([...panel.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["<b>deliv</b>", "deliv", "deliv"]);
+    expect([...panel.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["<b>deliv</b>", "deliv", "deliv", "deliv"]);
     expect(within(groups[1]).getByTestId("search-snippet")).toHaveTextContent(`${evil} was delivered`);
-    expect(screen.getByTestId("search-total")).toHaveTextContent("3 messages");
+    expect(screen.getByTestId("search-total")).toHaveTextContent("4 messages");
   });
 
   it("↑/↓ move through the hits in the shown order, Enter opens, Esc clears then closes", async () => {

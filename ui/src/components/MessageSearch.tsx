@@ -67,8 +67,9 @@ const Hit = memo(function Hit({
 }) {
   const { t, lang } = useI18n();
   const m = hit.message;
-  const name = useDisplayName(m.outgoing ? null : m.from);
-  const sender = m.outgoing ? t("search.you") : name;
+  const fromServer = m.from === "0" || conversationKind(m.conversation_id) === "notices";
+  const name = useDisplayName(m.outgoing || fromServer ? null : m.from);
+  const sender = m.outgoing ? t("search.you") : fromServer ? t("notices.title") : name;
   const ref = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (active) ref.current?.scrollIntoView?.({ block: "nearest" });
