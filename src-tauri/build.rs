@@ -33,6 +33,9 @@ const COMMANDS: &[&str] = &[
     "leave_group",
     "refresh_notices",
     "send_typing",
+    "search",
+    "history_around",
+    "index_status",
 ];
 
 fn main() {

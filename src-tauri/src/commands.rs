@@ -3,7 +3,10 @@
 use std::sync::atomic::Ordering;
 
 use hongyan_sdk::model::{Friend, FriendRequest, FriendRequests, Group, Member};
-use hongyan_sdk::{Account, ConnectionState, Conversation, HistoryCursor, Message, User};
+use hongyan_sdk::search::{Order, Query};
+use hongyan_sdk::{
+    Account, ConnectionState, Conversation, HistoryCursor, IndexStatus, Message, SearchPage, User,
+};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 
@@ -440,6 +443,129 @@ pub async fn send_typing(state: State<'_, AppState>, conversation_id: String) ->
     Ok(state.client()?.send_typing(conversation_id.trim()).await?)
 }
 
+// --- full-text search (docs/SEARCH.md, issue 6) ---------------------------------------
+
+/// Longest search text, in characters (the UI's field has the same bound).
+pub const MAX_SEARCH_TEXT: usize = 200;
+/// Largest page of search hits.
+pub const MAX_SEARCH_PAGE: usize = hongyan_sdk::search::MAX_LIMIT;
+/// Most messages on each side of `history_around`.
+pub const MAX_AROUND: u32 = 200;
+
+/// The `search` command's arguments, checked: text 1 to [`MAX_SEARCH_TEXT`] characters after
+/// trimming, `limit` 1 to [`MAX_SEARCH_PAGE`], a date range that is not reversed; blank
+/// filters count as absent.
+#[allow(clippy::too_many_arguments)]
+fn search_query_arg(
+    text: &str,
+    conversation_id: Option<String>,
+    sender: Option<String>,
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+    order: Order,
+    offset: usize,
+    limit: usize,
+) -> IpcResult<Query> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(IpcError::invalid_request("Type something to search for."));
+    }
+    if text.chars().count() > MAX_SEARCH_TEXT {
+        return Err(IpcError::invalid_request(format!(
+            "The search text is too long (at most {MAX_SEARCH_TEXT} characters)."
+        )));
+    }
+    if !(1..=MAX_SEARCH_PAGE).contains(&limit) {
+        return Err(IpcError::invalid_request(format!(
+            "A page of results holds 1 to {MAX_SEARCH_PAGE} messages."
+        )));
+    }
+    if let (Some(from), Some(to)) = (from_ms, to_ms) {
+        if from > to {
+            return Err(IpcError::invalid_request(
+                "The date range ends before it starts.",
+            ));
+        }
+    }
+    let present = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    Ok(Query {
+        text: text.to_owned(),
+        conversation_id: present(conversation_id),
+        sender: present(sender),
+        from_ms,
+        to_ms,
+        order,
+        offset,
+        limit,
+    })
+}
+
+/// Messages matching `text` (docs/SEARCH.md), one page; `order` is `newest` or `relevance`.
+#[allow(clippy::too_many_arguments)]
+#[tauri::command]
+pub async fn search(
+    state: State<'_, AppState>,
+    text: String,
+    conversation_id: Option<String>,
+    sender: Option<String>,
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+    order: Order,
+    offset: usize,
+    limit: usize,
+) -> IpcResult<SearchPage> {
+    let query = search_query_arg(
+        &text,
+        conversation_id,
+        sender,
+        from_ms,
+        to_ms,
+        order,
+        offset,
+        limit,
+    )?;
+    Ok(state.client()?.search(query).await?)
+}
+
+/// A message with up to `limit` older and `limit` newer ones around it, newest first (to
+/// open a conversation at a search hit, and to page newer from there).
+#[tauri::command]
+pub async fn history_around(
+    state: State<'_, AppState>,
+    conversation_id: String,
+    message_id: String,
+    limit: u32,
+) -> IpcResult<Vec<Message>> {
+    if !(1..=MAX_AROUND).contains(&limit) {
+        return Err(IpcError::invalid_request(format!(
+            "Ask for 1 to {MAX_AROUND} messages around a message."
+        )));
+    }
+    let (conversation_id, message_id) = (conversation_id.trim(), message_id.trim());
+    if conversation_id.is_empty() || message_id.is_empty() {
+        return Err(IpcError::invalid_request(
+            "A conversation and a message are needed.",
+        ));
+    }
+    state
+        .client()?
+        .history_around(conversation_id, message_id, limit)
+        .await
+        .map_err(|e| {
+            not_found_as(
+                e,
+                "That message is not in this conversation any more.".to_owned(),
+            )
+        })
+}
+
+/// Whether the search index is complete (`ready`, `rebuilding` with progress, or
+/// `unavailable` when signed out).
+#[tauri::command]
+pub fn index_status(state: State<'_, AppState>) -> IpcResult<IndexStatus> {
+    Ok(state.client()?.index_status())
+}
+
 fn not_a_member(gid: &str) -> String {
     format!("There is no group {gid}, or you are not a member of it.")
 }
@@ -508,6 +634,64 @@ mod tests {
             member_ids_arg(&ids(&["2", " "])).expect_err("blank").kind,
             "invalid_request"
         );
+    }
+
+    fn query(text: &str, limit: usize) -> IpcResult<Query> {
+        search_query_arg(text, None, None, None, None, Order::Newest, 0, limit)
+    }
+
+    #[test]
+    fn search_text_is_trimmed_not_blank_and_bounded() {
+        assert_eq!(query("  消息 ", 30).expect("ok").text, "消息");
+        for bad in ["", "   "] {
+            assert_eq!(query(bad, 30).expect_err(bad).kind, "invalid_request");
+        }
+        // Characters, not bytes: 200 CJK characters (600 bytes) are fine, 201 are not.
+        assert!(query(&"雁".repeat(MAX_SEARCH_TEXT), 30).is_ok());
+        let e = query(&"雁".repeat(MAX_SEARCH_TEXT + 1), 30).expect_err("long");
+        assert_eq!(e.kind, "invalid_request");
+        assert!(e.message.contains("too long"), "{}", e.message);
+    }
+
+    #[test]
+    fn search_pages_are_bounded() {
+        assert_eq!(query("a", 1).expect("ok").limit, 1);
+        assert_eq!(
+            query("a", MAX_SEARCH_PAGE).expect("ok").limit,
+            MAX_SEARCH_PAGE
+        );
+        for bad in [0, MAX_SEARCH_PAGE + 1, usize::MAX] {
+            assert_eq!(query("a", bad).expect_err("limit").kind, "invalid_request");
+        }
+    }
+
+    #[test]
+    fn search_filters_pass_through_and_blank_ones_are_absent() {
+        let q = search_query_arg(
+            "deliv",
+            Some(" 4 ".into()),
+            Some(" ".into()),
+            Some(10),
+            Some(20),
+            Order::Relevance,
+            30,
+            30,
+        )
+        .expect("ok");
+        assert_eq!(q.conversation_id.as_deref(), Some("4"));
+        assert_eq!(q.sender, None);
+        assert_eq!((q.from_ms, q.to_ms), (Some(10), Some(20)));
+        assert_eq!((q.order, q.offset, q.limit), (Order::Relevance, 30, 30));
+        let reversed = search_query_arg("a", None, None, Some(20), Some(10), Order::Newest, 0, 30);
+        assert_eq!(reversed.expect_err("range").kind, "invalid_request");
+    }
+
+    #[test]
+    fn search_arguments_deserialize_as_the_ui_sends_them() {
+        // Tauri hands each argument to serde on its own: the order is a snake_case string.
+        let o: Order = serde_json::from_value(serde_json::json!("relevance")).expect("order");
+        assert_eq!(o, Order::Relevance);
+        assert!(serde_json::from_value::<Order>(serde_json::json!("oldest")).is_err());
     }
 
     #[test]

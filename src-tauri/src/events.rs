@@ -21,6 +21,7 @@ pub const PRESENCE: &str = "presence";
 pub const TYPING: &str = "typing";
 pub const MESSAGE_REMOVED: &str = "message-removed";
 pub const MESSAGE_UPDATED: &str = "message-updated";
+pub const INDEX_PROGRESS: &str = "index-progress";
 
 /// The IPC event for an SDK event: `(name, payload)`; `None` for events the UI does not
 /// get (sync bookkeeping).
@@ -63,6 +64,9 @@ pub fn to_ipc(event: &Event) -> Option<(&'static str, Value)> {
             json!({ "id": id, "conversation_id": conversation_id }),
         ),
         Event::MessageUpdated(m) => (MESSAGE_UPDATED, ser(m)),
+        Event::IndexProgress { done, total } => {
+            (INDEX_PROGRESS, json!({ "done": done, "total": total }))
+        }
         // The SDK's `Event` is non-exhaustive: a newer event the UI does not know yet.
         _ => return None,
     })
@@ -209,6 +213,17 @@ mod tests {
             assert_eq!(to_ipc(&event), Some((want_name, want)), "{event:?}");
         }
         assert_eq!(to_ipc(&Event::SyncCompleted { count: 3 }), None);
+    }
+
+    #[test]
+    fn index_progress_maps_to_its_documented_payload() {
+        assert_eq!(
+            to_ipc(&Event::IndexProgress {
+                done: 250,
+                total: 1000
+            }),
+            Some(("index-progress", json!({"done": 250, "total": 1000})))
+        );
     }
 
     fn user(id: &str, name: &str) -> User {

@@ -213,6 +213,9 @@ pub fn run(started: Instant) {
             commands::leave_group,
             commands::refresh_notices,
             commands::send_typing,
+            commands::search,
+            commands::history_around,
+            commands::index_status,
         ])
         .build(tauri::generate_context!())
         .expect("the Tauri app failed to build");
