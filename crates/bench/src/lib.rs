@@ -2,4 +2,5 @@
 //! connections for load, and latency histograms.
 
 pub mod conn;
+pub mod corpus;
 pub mod server;

@@ -8,6 +8,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use crate::collector::HitCollector;
 use crate::error::SearchError;
+use crate::idkey;
 use crate::query;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::tokenizer::{analyzer, TOKENIZER_NAME};
@@ -84,9 +85,10 @@ impl SearchIndex {
         let writer = self.writer()?;
         let f = &self.fields;
         for doc in docs {
-            writer.delete_term(Term::from_field_text(f.id, &doc.id));
+            let key = idkey::encode(&doc.id);
+            writer.delete_term(Term::from_field_bytes(f.id, &key));
             let mut d = TantivyDocument::new();
-            d.add_text(f.id, &doc.id);
+            d.add_bytes(f.id, &key);
             d.add_text(f.conversation_id, &doc.conversation_id);
             d.add_text(f.sender, &doc.sender);
             d.add_i64(f.sent_at, doc.sent_at);
@@ -100,7 +102,7 @@ impl SearchIndex {
     pub fn delete(&self, ids: &[String]) -> Result<(), SearchError> {
         let writer = self.writer()?;
         for id in ids {
-            writer.delete_term(Term::from_field_text(self.fields.id, id));
+            writer.delete_term(Term::from_field_bytes(self.fields.id, &idkey::encode(id)));
         }
         Ok(())
     }
@@ -178,7 +180,7 @@ fn open_existing(
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
         fast.i64(schema::SENT_AT).map_err(|e| e.to_string())?;
-        fast.str(schema::ID).map_err(|e| e.to_string())?;
+        fast.bytes(schema::ID).map_err(|e| e.to_string())?;
         segment
             .inverted_index(fields.text)
             .map_err(|e| e.to_string())?;

@@ -3,6 +3,7 @@
 
 mod collector;
 mod error;
+mod idkey;
 mod index;
 mod query;
 mod schema;

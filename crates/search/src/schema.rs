@@ -2,7 +2,7 @@
 //! makes snippets from it, which keeps the index well under 1.5× the raw text.
 
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STRING,
+    BytesOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST,
 };
 
 use crate::tokenizer::TOKENIZER_NAME;
@@ -27,10 +27,19 @@ pub(crate) const TEXT: &str = "text";
 
 pub(crate) fn build() -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    // Raw strings: indexed for deletes and filters, fast for reading hits back.
-    let id = builder.add_text_field(ID, STRING | FAST);
-    let conversation_id = builder.add_text_field(CONVERSATION_ID, STRING | FAST);
-    let sender = builder.add_text_field(SENDER, STRING | FAST);
+    // The id as a compact key (see idkey): indexed for deletes, fast for reading hits back.
+    let id = builder.add_bytes_field(ID, BytesOptions::default().set_indexed().set_fast());
+    // Raw strings: indexed for filters, fast for reading hits back; no norms (never scored).
+    let raw = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("raw")
+                .set_index_option(IndexRecordOption::Basic)
+                .set_fieldnorms(false),
+        )
+        .set_fast("raw");
+    let conversation_id = builder.add_text_field(CONVERSATION_ID, raw.clone());
+    let sender = builder.add_text_field(SENDER, raw);
     let sent_at = builder.add_i64_field(SENT_AT, FAST);
     let text = builder.add_text_field(
         TEXT,
