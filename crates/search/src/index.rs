@@ -38,7 +38,7 @@ impl SearchIndex {
             Opened::Rebuild(RebuildReason::Missing)
         } else {
             match read_version(dir) {
-                Some(SCHEMA_VERSION) => match open_existing(dir, &schema, fields) {
+                Some(SCHEMA_VERSION) => match open_guarded(dir, &schema, fields) {
                     Ok(index) => return Ok((index, Opened::Ready)),
                     Err(reason) => {
                         tracing::warn!(dir = %dir.display(), %reason, "search index corrupt; rebuilding");
@@ -163,6 +163,26 @@ fn read_version(dir: &Path) -> Option<u32> {
         .trim()
         .parse()
         .ok()
+}
+
+/// [`open_existing`], with a panic inside tantivy (it asserts on some damaged files) read as
+/// corruption: a broken cache must not take the app down.
+fn open_guarded(
+    dir: &Path,
+    schema: &tantivy::schema::Schema,
+    fields: Fields,
+) -> Result<SearchIndex, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        open_existing(dir, schema, fields)
+    }))
+    .unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("panic");
+        Err(format!("damaged index file: {message}"))
+    })
 }
 
 /// Opens an existing index and touches every segment, so damage shows now, not mid-search.

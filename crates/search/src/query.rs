@@ -289,3 +289,110 @@ impl Automaton for TermAutomaton {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn term(t: &str) -> Clause {
+        Clause::Term(t.to_string())
+    }
+    fn prefix(t: &str) -> Clause {
+        Clause::Prefix(t.to_string())
+    }
+    fn phrase(terms: &[(usize, &str)]) -> Clause {
+        Clause::Phrase(terms.iter().map(|(p, t)| (*p, t.to_string())).collect())
+    }
+
+    #[test]
+    fn cjk_runs_become_phrases_terms_or_single_chars() {
+        assert_eq!(parse("消息"), [term("消息")]);
+        assert_eq!(
+            parse("离线消息"),
+            [phrase(&[(0, "离线"), (1, "线消"), (2, "消息")])]
+        );
+        assert_eq!(parse("消"), [Clause::CjkChar("消".into())]);
+    }
+
+    #[test]
+    fn the_last_word_is_a_prefix_while_typing() {
+        assert_eq!(parse("deliv"), [prefix("deliv")]);
+        assert_eq!(parse("message deliv"), [term("message"), prefix("deliv")]);
+        // A space after it: the word is complete.
+        assert_eq!(parse("deliv "), [term("deliv")]);
+        // Followed by CJK: complete too.
+        assert_eq!(parse("qos机制"), [term("qos"), term("机制")]);
+        assert_eq!(parse("Café"), [prefix("cafe")]);
+    }
+
+    #[test]
+    fn mixed_query_is_an_and_of_each_part() {
+        assert_eq!(
+            parse("MobileIMSDK的QoS机制"),
+            [
+                term("mobileimsdk"),
+                Clause::CjkChar("的".into()),
+                term("qos"),
+                term("机制")
+            ]
+        );
+    }
+
+    #[test]
+    fn quotes_make_phrases_and_bad_quotes_are_plain_text() {
+        assert_eq!(
+            parse("\"hello world\" x"),
+            [phrase(&[(0, "hello"), (1, "world")]), prefix("x")]
+        );
+        assert_eq!(parse("\"hello\""), [term("hello")]);
+        // Unmatched quote: ignored.
+        assert_eq!(parse("hello \"wor"), [term("hello"), prefix("wor")]);
+        assert_eq!(parse("\"\"\""), []);
+        assert_eq!(parse("a\"\"b"), [term("a"), prefix("b")]);
+    }
+
+    #[test]
+    fn nothing_to_search_gives_no_clauses() {
+        assert!(parse("").is_empty());
+        assert!(parse("  !!! 😀 ").is_empty());
+        assert!(parse("AND OR NOT ( ) [ ] : ^ ~ * \\").len() == 3);
+    }
+
+    #[test]
+    fn repeated_terms_are_deduplicated() {
+        assert_eq!(parse("ok ok ok "), [term("ok")]);
+    }
+
+    fn accepts(a: &TermAutomaton, term: &str) -> bool {
+        let mut state = a.start();
+        for b in term.bytes() {
+            state = a.accept(&state, b);
+            if !a.can_match(&state) {
+                return false;
+            }
+        }
+        a.is_match(&state)
+    }
+
+    #[test]
+    fn single_char_automaton_matches_c_cx_and_xc_only() {
+        let a = TermAutomaton::CjkChar("消".as_bytes().to_vec());
+        for yes in ["消", "消息", "取消", "消消", "𠀀消", "消𠀀"] {
+            assert!(accepts(&a, yes), "{yes}");
+        }
+        for no in ["息", "取消息", "消息队", "a", "", "ab", "息取"] {
+            assert!(!accepts(&a, no), "{no}");
+        }
+    }
+
+    #[test]
+    fn prefix_automaton_matches_words_starting_with_it() {
+        let a = TermAutomaton::Prefix(b"deliv".to_vec());
+        for yes in ["deliv", "delivered", "delivery"] {
+            assert!(accepts(&a, yes), "{yes}");
+        }
+        for no in ["deli", "adeliv", "message", ""] {
+            assert!(!accepts(&a, no), "{no}");
+        }
+    }
+}

@@ -149,3 +149,90 @@ fn prefix_range(text: &str, token: &Token, prefix: &str) -> (usize, usize) {
         .map_or(token.end, |(i, _)| token.start + i);
     (token.start, end)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The snippet as text with hits in [brackets].
+    fn marked(text: &str, query: &str) -> String {
+        snippet(text, query)
+            .into_iter()
+            .map(|p| {
+                if p.hit {
+                    format!("[{}]", p.text)
+                } else {
+                    p.text
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cjk_matches_cover_exactly_the_matched_characters() {
+        assert_eq!(marked("离线消息推送", "消息推"), "离线[消息推]送");
+        assert_eq!(marked("离线消息推送", "消"), "离线[消]息推送");
+        assert_eq!(marked("消息 息推", "消息推"), "消息 息推");
+    }
+
+    #[test]
+    fn words_and_prefixes_are_marked_on_the_original_text() {
+        assert_eq!(
+            marked("The message was Delivered.", "deliv"),
+            "The message was [Deliv]ered."
+        );
+        assert_eq!(
+            marked("The message was Delivered.", "message "),
+            "The [message] was Delivered."
+        );
+        assert_eq!(marked("un Café noir", "cafe "), "un [Café] noir");
+        assert_eq!(
+            marked("Straße", "stras"),
+            "[Straße]",
+            "folding changed the length"
+        );
+    }
+
+    #[test]
+    fn mixed_and_multiple_terms_are_all_marked() {
+        assert_eq!(
+            marked("MobileIMSDK的QoS机制", "qos 机制"),
+            "MobileIMSDK的[QoS机制]",
+            "touching hits merge into one part"
+        );
+        assert_eq!(marked("ok then ok", "ok "), "[ok] then [ok]");
+    }
+
+    #[test]
+    fn long_text_is_cut_around_the_first_match() {
+        let text = format!("{}消息推送{}", "前".repeat(200), "后".repeat(200));
+        let parts = snippet(&text, "消息");
+        assert_eq!(parts.first().map(|p| p.text.as_str()), Some("…"));
+        assert_eq!(parts.last().map(|p| p.text.as_str()), Some("…"));
+        let shown: String = parts.iter().map(|p| p.text.as_str()).collect();
+        assert!(shown.chars().count() <= SNIPPET_CHARS + 2);
+        assert!(parts.iter().any(|p| p.hit && p.text == "消息"));
+        let before: String = parts[1].text.clone();
+        assert_eq!(before.chars().count(), CONTEXT_BEFORE);
+    }
+
+    #[test]
+    fn no_match_shows_the_start_and_empty_text_is_empty() {
+        assert_eq!(marked("hello world", "zzz"), "hello world");
+        assert!(snippet("", "x").is_empty());
+        let long = "x".repeat(200);
+        let parts = snippet(&long, "");
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].text.chars().count(), SNIPPET_CHARS);
+    }
+
+    #[test]
+    fn parts_are_char_boundary_safe_on_any_text() {
+        let text = "😀é消息x".repeat(40);
+        for q in ["消", "息x", "x", "e", "消息"] {
+            let parts = snippet(&text, q);
+            assert!(!parts.is_empty());
+            assert!(parts.iter().any(|p| p.hit), "{q}");
+        }
+    }
+}

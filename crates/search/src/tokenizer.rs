@@ -299,3 +299,148 @@ pub(crate) fn script_runs(text: &str) -> impl Iterator<Item = (bool, &str)> {
         Some((cjk, run))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (text, position) pairs.
+    fn tokens(text: &str) -> Vec<(String, usize)> {
+        tokenize(text)
+            .into_iter()
+            .map(|t| (t.text, t.position))
+            .collect()
+    }
+
+    fn texts(text: &str) -> Vec<String> {
+        tokenize(text).into_iter().map(|t| t.text).collect()
+    }
+
+    fn pairs(expected: &[(&str, usize)]) -> Vec<(String, usize)> {
+        expected.iter().map(|(t, p)| (t.to_string(), *p)).collect()
+    }
+
+    #[test]
+    fn cjk_run_becomes_overlapping_bigrams_with_positions() {
+        assert_eq!(
+            tokens("离线消息"),
+            pairs(&[("离线", 0), ("线消", 1), ("消息", 2)])
+        );
+        let t = tokenize("离线消息");
+        assert_eq!((t[1].start, t[1].end), (3, 9), "byte offsets of 线消");
+    }
+
+    #[test]
+    fn two_chars_are_one_bigram_and_a_lone_char_is_itself() {
+        assert_eq!(tokens("消息"), pairs(&[("消息", 0)]));
+        assert_eq!(tokens("消"), pairs(&[("消", 0)]));
+        // Between Latin words: the lone char keeps its own position.
+        assert_eq!(tokens("a的b"), pairs(&[("a", 0), ("的", 1), ("b", 3)]));
+    }
+
+    #[test]
+    fn positions_skip_after_each_cjk_run() {
+        // 消息 and 息推 are not adjacent, so a phrase 消息·息推 can't match across the space.
+        assert_eq!(tokens("消息 息推"), pairs(&[("消息", 0), ("息推", 2)]));
+    }
+
+    #[test]
+    fn mixed_text_splits_into_each_part() {
+        assert_eq!(
+            texts("MobileIMSDK的QoS机制"),
+            ["mobileimsdk", "的", "qos", "机制"]
+        );
+    }
+
+    #[test]
+    fn kana_and_hangul_are_bigrams_too() {
+        assert_eq!(texts("ひらがな"), ["ひら", "らが", "がな"]);
+        assert_eq!(texts("カタカナ"), ["カタ", "タカ", "カナ"]);
+        assert_eq!(texts("한국어 메시지"), ["한국", "국어", "메시", "시지"]);
+        // Kanji and kana join one run.
+        assert_eq!(texts("日本語の"), ["日本", "本語", "語の"]);
+        assert_eq!(texts("ラーメン"), ["ラー", "ーメ", "メン"]);
+    }
+
+    #[test]
+    fn words_are_lowercased_and_ascii_folded() {
+        assert_eq!(texts("Café NAÏVE Résumé"), ["cafe", "naive", "resume"]);
+        assert_eq!(texts("Straße ÅNGSTRÖM"), ["strasse", "angstrom"]);
+        assert_eq!(texts("ＡＢＣ"), ["abc"], "fullwidth Latin folds to ASCII");
+    }
+
+    #[test]
+    fn digits_are_kept_and_punctuation_and_emoji_dropped() {
+        assert_eq!(
+            texts("Meet at 10:30, room 42! 🎉👍 ok?"),
+            ["meet", "at", "10", "30", "room", "42", "ok"]
+        );
+        assert_eq!(texts("v6.2 2024年"), ["v6.2", "2024", "年"]);
+        assert_eq!(texts("你好！！😀世界。"), ["你好", "世界"]);
+    }
+
+    #[test]
+    fn other_scripts_split_on_word_boundaries() {
+        assert_eq!(texts("Привет, мир"), ["привет", "мир"]);
+        // Folding is to ASCII only where a Latin equivalent exists: other scripts stay as written.
+        assert_eq!(texts("γειά σου"), ["γειά", "σου"]);
+    }
+
+    #[test]
+    fn empty_and_blank_input_give_nothing() {
+        assert!(tokenize("").is_empty());
+        assert!(tokenize("   \n\t").is_empty());
+        assert!(tokenize("!!! ... 😀").is_empty());
+    }
+
+    #[test]
+    fn very_long_input_is_tokenized_fully_and_overlong_words_dropped() {
+        let text = "消息".repeat(50_000);
+        let t = tokenize(&text);
+        assert_eq!(t.len(), 99_999);
+        assert_eq!(t.last().map(|t| t.position), Some(99_998));
+        let long_word = "a".repeat(MAX_WORD_BYTES + 1);
+        assert_eq!(texts(&format!("ok {long_word} fine")), ["ok", "fine"]);
+        let many = "word ".repeat(100_000);
+        assert_eq!(tokenize(&many).len(), 100_000);
+    }
+
+    #[test]
+    fn offsets_point_into_the_original_text() {
+        let text = "Héllo 世界 wörld";
+        for t in tokenize(text) {
+            let original = &text[t.start..t.end];
+            assert!(!original.is_empty(), "{t:?}");
+        }
+        let t = tokenize(text);
+        assert_eq!(&text[t[0].start..t[0].end], "Héllo");
+        assert_eq!(&text[t[1].start..t[1].end], "世界");
+    }
+
+    #[test]
+    fn stemming_adds_the_stem_at_the_same_position() {
+        let t = analyze(&mut analyzer(true), "delivered messages 消息");
+        let got: Vec<(&str, usize)> = t.iter().map(|t| (t.text.as_str(), t.position)).collect();
+        assert_eq!(
+            got,
+            [
+                ("delivered", 0),
+                ("deliv", 0),
+                ("messages", 1),
+                ("messag", 1),
+                ("消息", 2)
+            ]
+        );
+        // Off by default: the index analysis has no stems.
+        assert_eq!(texts("delivered"), ["delivered"]);
+    }
+
+    #[test]
+    fn script_runs_alternate() {
+        let runs: Vec<(bool, &str)> = script_runs("ab消息 cd的").collect();
+        assert_eq!(
+            runs,
+            [(false, "ab"), (true, "消息"), (false, " cd"), (true, "的")]
+        );
+    }
+}

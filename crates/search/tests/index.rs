@@ -102,7 +102,279 @@ fn reopen_is_ready_and_keeps_documents() {
     let (index, opened) = SearchIndex::open(dir.path()).unwrap();
     assert_eq!(opened, Opened::Ready);
     assert_eq!(index.doc_count().unwrap(), 5);
-    let _ = SCHEMA_VERSION;
-    let _ = VERSION_FILE;
-    let _ = Order::Newest;
+    assert_eq!(ids(&index, &Query::text("消息")), ["m4", "m1"]);
+}
+
+#[test]
+fn deleted_dir_is_missing_and_rebuilds() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("search");
+    drop(open_with_sample(&dir));
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (index, opened) = SearchIndex::open(&dir).unwrap();
+    assert_eq!(opened, Opened::Rebuild(RebuildReason::Missing));
+    assert_eq!(index.doc_count().unwrap(), 0);
+    // Fed again, it answers as before.
+    index.add(&sample()).unwrap();
+    index.commit().unwrap();
+    assert_eq!(ids(&index, &Query::text("推送")), ["m5", "m1"]);
+    drop(index);
+    assert_eq!(SearchIndex::open(&dir).unwrap().1, Opened::Ready);
+}
+
+#[test]
+fn corrupt_index_is_reported_and_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open_with_sample(dir.path()));
+    std::fs::write(dir.path().join("meta.json"), b"{ not json").unwrap();
+    let (index, opened) = SearchIndex::open(dir.path()).unwrap();
+    assert!(
+        matches!(opened, Opened::Rebuild(RebuildReason::Corrupt(_))),
+        "{opened:?}"
+    );
+    assert_eq!(index.doc_count().unwrap(), 0);
+    index.add(&sample()).unwrap();
+    index.commit().unwrap();
+    assert_eq!(index.doc_count().unwrap(), 5);
+}
+
+#[test]
+fn damaged_segment_file_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open_with_sample(dir.path()));
+    let mut damaged = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "fast" || x == "term") {
+            std::fs::write(&path, b"garbage").unwrap();
+            damaged += 1;
+        }
+    }
+    assert!(damaged > 0);
+    let (_, opened) = SearchIndex::open(dir.path()).unwrap();
+    assert!(
+        matches!(opened, Opened::Rebuild(RebuildReason::Corrupt(_))),
+        "{opened:?}"
+    );
+}
+
+#[test]
+fn old_or_missing_version_file_means_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open_with_sample(dir.path()));
+    let version = dir.path().join(VERSION_FILE);
+    assert_eq!(
+        std::fs::read_to_string(&version).unwrap().trim(),
+        SCHEMA_VERSION.to_string()
+    );
+    std::fs::write(&version, format!("{}\n", SCHEMA_VERSION - 1)).unwrap();
+    let (index, opened) = SearchIndex::open(dir.path()).unwrap();
+    assert_eq!(
+        opened,
+        Opened::Rebuild(RebuildReason::OldVersion(SCHEMA_VERSION - 1))
+    );
+    assert_eq!(index.doc_count().unwrap(), 0);
+    drop(index);
+    assert_eq!(SearchIndex::open(dir.path()).unwrap().1, Opened::Ready);
+    std::fs::remove_file(&version).unwrap();
+    assert_eq!(
+        SearchIndex::open(dir.path()).unwrap().1,
+        Opened::Rebuild(RebuildReason::OldVersion(0))
+    );
+}
+
+#[test]
+fn delete_removes_and_add_replaces_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open_with_sample(dir.path());
+    index
+        .delete(&["m1".to_string(), "unknown".to_string()])
+        .unwrap();
+    // Not visible before the commit.
+    assert_eq!(ids(&index, &Query::text("消息")), ["m4", "m1"]);
+    index.commit().unwrap();
+    assert_eq!(ids(&index, &Query::text("消息")), ["m4"]);
+    assert_eq!(index.doc_count().unwrap(), 4);
+    // Re-adding an id replaces the document (an edit), it doesn't duplicate it.
+    index
+        .add(&[doc("m2", "c1", "bob", 2_000, "edited: 消息已撤回")])
+        .unwrap();
+    index.commit().unwrap();
+    assert_eq!(index.doc_count().unwrap(), 4);
+    assert_eq!(ids(&index, &Query::text("消息")), ["m4", "m2"]);
+    assert!(ids(&index, &Query::text("delivered")).is_empty());
+    // UUID ids (stored compactly) delete and come back exactly.
+    let uuid = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+    index
+        .add(&[doc(uuid, "c9", "dave", 9_000, "uuid 文档")])
+        .unwrap();
+    index.commit().unwrap();
+    assert_eq!(ids(&index, &Query::text("文档")), [uuid]);
+    index.delete(&[uuid.to_string()]).unwrap();
+    index.commit().unwrap();
+    assert!(ids(&index, &Query::text("文档")).is_empty());
+    index.clear().unwrap();
+    assert_eq!(index.doc_count().unwrap(), 0);
+}
+
+#[test]
+fn filters_narrow_by_conversation_sender_and_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open_with_sample(dir.path());
+    let q = |f: &dyn Fn(&mut Query)| {
+        let mut q = Query::text("消息 ");
+        f(&mut q);
+        ids(&index, &q)
+    };
+    // 消息 is in m1 (c1, alice, 1000), m4 (c2, carol, 4000), and 推送 etc. elsewhere.
+    assert_eq!(q(&|q| q.conversation_id = Some("c1".into())), ["m1"]);
+    assert_eq!(
+        q(&|q| q.conversation_id = Some("c3".into())),
+        Vec::<String>::new()
+    );
+    assert_eq!(q(&|q| q.sender = Some("carol".into())), ["m4"]);
+    assert_eq!(q(&|q| q.from_ms = Some(2_000)), ["m4"]);
+    assert_eq!(q(&|q| q.to_ms = Some(1_000)), ["m1"]);
+    assert_eq!(
+        q(&|q| {
+            q.from_ms = Some(1_000);
+            q.to_ms = Some(4_000);
+        }),
+        ["m4", "m1"]
+    );
+    let hit = &index.search(&Query::text("qos")).unwrap().hits[0];
+    assert_eq!(
+        (
+            hit.conversation_id.as_str(),
+            hit.sender.as_str(),
+            hit.sent_at
+        ),
+        ("c2", "alice", 3_000)
+    );
+}
+
+#[test]
+fn order_and_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, _) = SearchIndex::open(dir.path()).unwrap();
+    // 30 messages with "report"; the one that says it three times is the most relevant.
+    let mut docs: Vec<Doc> = (0..30)
+        .map(|i| doc(&format!("r{i:02}"), "c", "s", 1_000 + i, "daily report"))
+        .collect();
+    docs[5].text = "report report report".into();
+    // Same sent_at as r29: the tie goes to the larger id.
+    docs.push(doc("r99", "c", "s", 1_029, "late report"));
+    index.add(&docs).unwrap();
+    index.commit().unwrap();
+
+    let mut q = Query::text("report ");
+    q.limit = 3;
+    let page = index.search(&q).unwrap();
+    assert_eq!(page.total, 31);
+    let got: Vec<&str> = page.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(got, ["r99", "r29", "r28"]);
+    assert!(page.hits.iter().all(|h| h.score == 0.0));
+
+    q.offset = 29;
+    let got = ids(&index, &q);
+    assert_eq!(got, ["r01", "r00"]);
+    q.offset = 31;
+    assert!(ids(&index, &q).is_empty());
+
+    let mut q = Query::text("report ");
+    q.order = Order::Relevance;
+    q.limit = 2;
+    let page = index.search(&q).unwrap();
+    assert_eq!(page.hits[0].id, "r05");
+    assert!(page.hits[0].score > page.hits[1].score);
+    assert_eq!(page.total, 31);
+
+    // Paging through everything newest-first visits each message once, in order.
+    let mut seen = Vec::new();
+    let mut q = Query::text("report ");
+    q.limit = 7;
+    loop {
+        let page = index.search(&q).unwrap();
+        if page.hits.is_empty() {
+            break;
+        }
+        seen.extend(page.hits.into_iter().map(|h| (h.sent_at, h.id)));
+        q.offset += 7;
+    }
+    assert_eq!(seen.len(), 31);
+    assert!(seen.windows(2).all(|w| w[0] > w[1]));
+}
+
+#[test]
+fn any_user_input_is_plain_text_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open_with_sample(dir.path());
+    for text in [
+        "",
+        " ",
+        "\"",
+        "\"\"",
+        "AND",
+        "(",
+        "a:b",
+        "*",
+        "~2",
+        "[1 TO 5]",
+        "😀",
+        "\\",
+        "-x",
+        "title:消息",
+        "消息\"",
+        "\"离线",
+        "ok^2",
+        "{}",
+        "%_",
+        "\u{0}",
+    ] {
+        let results = index.search(&Query::text(text));
+        assert!(results.is_ok(), "{text:?}: {results:?}");
+    }
+    assert_eq!(index.search(&Query::text("")).unwrap().total, 0);
+    assert_eq!(ids(&index, &Query::text("\"离线")), ["m1"]);
+    assert_eq!(
+        ids(&index, &Query::text("title:消息")),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn quoted_text_is_a_phrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open_with_sample(dir.path());
+    assert_eq!(ids(&index, &Query::text("\"the server\"")), ["m2"]);
+    assert!(ids(&index, &Query::text("\"server the\"")).is_empty());
+    assert_eq!(ids(&index, &Query::text("server the ")), ["m2"]);
+}
+
+#[test]
+fn index_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<SearchIndex>();
+    let dir = tempfile::tempdir().unwrap();
+    let index = std::sync::Arc::new(open_with_sample(dir.path()));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let index = index.clone();
+            std::thread::spawn(move || ids(&index, &Query::text("消息")))
+        })
+        .collect();
+    for r in readers {
+        assert_eq!(r.join().unwrap(), ["m4", "m1"]);
+    }
+}
+
+#[test]
+fn serde_names_are_snake_case() {
+    let json = serde_json::to_value(Query::text("x")).unwrap();
+    assert_eq!(json["order"], "newest");
+    assert!(json.get("conversation_id").is_some());
+    let q: Query = serde_json::from_str(r#"{"text":"消息","order":"relevance"}"#).unwrap();
+    assert_eq!((q.order, q.limit), (Order::Relevance, 20));
+    let reason = serde_json::to_value(Opened::Rebuild(RebuildReason::OldVersion(1))).unwrap();
+    assert_eq!(reason["rebuild"]["old_version"], 1);
 }
