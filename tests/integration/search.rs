@@ -2,13 +2,17 @@
 //! Chinese and English, live and by offline sync; the recipient finds every message by any
 //! 2+ character Chinese substring, English word or prefix, and each part of mixed text,
 //! with filters, newest first; the index rebuilds after its directory is deleted; a group
-//! message is found by every member; `history_around` opens the conversation at a hit.
+//! message is found by every member; a notice is found until it is recalled;
+//! `history_around` opens the conversation at a hit.
 
 use std::time::Duration;
 
+use hongyan_protocol::api::Notice;
+use hongyan_sdk::model::{notice_message_id, NOTICES_CONVERSATION};
 use hongyan_sdk::search::{IndexState, Order, Query, SearchPage, DIR_NAME};
 use hongyan_sdk::{Event, Message};
 use hongyan_tests::{acked, wait_until, TestClient, TestServer, Via};
+use serde_json::{json, Value};
 
 /// How long the index may take to show a stored message (it commits within ~500 ms).
 const WAIT: Duration = Duration::from_secs(20);
@@ -25,23 +29,25 @@ fn of(messages: &[&Message]) -> Vec<String> {
     messages.iter().map(|m| m.id.clone()).collect()
 }
 
-/// Polls `query` until it returns exactly `want` (in order); panics with the last answer.
+/// Polls `query` until it returns exactly `want` (in order) and the index counts nothing
+/// else (a message already deleted from the store is dropped from the hits before the index
+/// has committed its removal); panics with the last answer.
 async fn expect_hits(c: &TestClient, query: Query, want: &[&Message]) {
     let want = of(want);
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let page = search(c, query.clone()).await;
-        if ids(&page) == want {
-            assert_eq!(page.total, want.len(), "{query:?}");
+        if ids(&page) == want && page.total == want.len() {
             return;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{query:?}: got {:?}, want {want:?}",
+            "{query:?}: got {:?} of {}, want {want:?}",
             page.hits
                 .iter()
                 .map(|h| h.message.content.as_str())
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>(),
+            page.total
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -377,4 +383,73 @@ async fn a_group_message_is_found_by_every_member() {
         expect_hits(member, Query::text("消息推送"), &[&want_sent]).await;
     }
     assert_eq!(got.conversation_id, gid);
+}
+
+/// Publishes a notice to everyone as an admin; returns it and the admin's bearer token.
+async fn publish_notice(server: &TestServer, title: &str, body: &str) -> (Notice, String) {
+    server
+        .create_admin("root", "root-secret-pw")
+        .await
+        .expect("create admin");
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{}/api/v1/login", server.url()))
+        .json(&json!({"username": "root", "password": "root-secret-pw"}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = login["token"].as_str().expect("token").to_owned();
+    let notice = http
+        .post(format!("{}/api/v1/admin/broadcasts", server.url()))
+        .bearer_auth(&token)
+        .json(&json!({"title": title, "body": body, "audience": "all"}))
+        .send()
+        .await
+        .expect("publish")
+        .error_for_status()
+        .expect("published")
+        .json()
+        .await
+        .expect("notice");
+    (notice, token)
+}
+
+#[tokio::test]
+async fn a_notice_is_found_by_title_and_body_until_it_is_recalled() {
+    let server = TestServer::start().await;
+    let mut dave = TestClient::register(&server, "dave", Via::Ws).await;
+    let (notice, token) = publish_notice(
+        &server,
+        "系统维护通知",
+        "服务器将在周日凌晨重启 for maintenance",
+    )
+    .await;
+    let stored = receive(&mut dave, &notice_message_id(notice.id)).await;
+    assert_eq!(stored.conversation_id, NOTICES_CONVERSATION);
+    expect_hits(&dave, Query::text("维护"), &[&stored]).await;
+    expect_hits(&dave, Query::text("重启 maint"), &[&stored]).await;
+    let hit = &search(&dave, Query::text("重启")).await.hits[0];
+    assert!(
+        hit.snippet.iter().any(|p| p.hit && p.text == "重启"),
+        "{hit:?}"
+    );
+
+    reqwest::Client::new()
+        .delete(format!(
+            "{}/api/v1/admin/broadcasts/{}",
+            server.url(),
+            notice.id
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("recall")
+        .error_for_status()
+        .expect("recalled");
+    dave.wait_for(|e| matches!(e, Event::MessageRemoved { .. }).then_some(()))
+        .await;
+    expect_hits(&dave, Query::text("维护"), &[]).await;
 }

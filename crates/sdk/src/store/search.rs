@@ -31,7 +31,9 @@ pub const READ_KEY: &str = "search_read_rowid";
 /// The journal table and its triggers. Idempotent; installed when the index is opened.
 const JOURNAL: &str = "
 CREATE TABLE IF NOT EXISTS search_journal (
-    seq        INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: a seq is never reused once the table was emptied, so the indexer's
+    -- applied-up-to mark stays valid.
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id TEXT NOT NULL
 );
 CREATE TRIGGER IF NOT EXISTS search_journal_on_delete AFTER DELETE ON messages BEGIN
@@ -66,7 +68,23 @@ pub struct JournalEntry {
 impl Store {
     /// Creates the search journal and its triggers if they do not exist yet.
     pub fn install_search_journal(&self) -> Result<()> {
-        self.lock().execute_batch(JOURNAL)?;
+        let conn = self.lock();
+        // A journal from a development build reused seqs: drop it and forget what was
+        // indexed, which makes the next open rebuild the index.
+        let old: Option<String> = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'search_journal'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if old.is_some_and(|sql| !sql.contains("AUTOINCREMENT")) {
+            conn.execute_batch(&format!(
+                "DROP TABLE search_journal;
+                 DELETE FROM sync_state WHERE key IN ('{WATERMARK_KEY}', '{READ_KEY}');"
+            ))?;
+        }
+        conn.execute_batch(JOURNAL)?;
         Ok(())
     }
 
@@ -365,6 +383,46 @@ mod tests {
         assert_eq!(s.search_journal(0, 10).expect("j").len(), 1);
         s.reset_search_progress().expect("reset");
         assert!(s.search_journal(0, 10).expect("j").is_empty());
+        // Seqs keep growing after the journal was emptied: the indexer's mark stays valid.
+        s.delete_message(&own.id).expect("delete");
+        let next = s.search_journal(journal[1].seq, 10).expect("j");
+        assert_eq!(next.len(), 1);
+        assert!(next[0].seq > journal[1].seq);
+    }
+
+    #[test]
+    fn a_journal_that_reused_seqs_is_replaced_and_forces_a_rebuild() {
+        let s = Store::open_in_memory().expect("open");
+        s.with_connection(|c| {
+            c.execute_batch(
+                "CREATE TABLE search_journal (seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL)",
+            )
+        })
+        .expect("old journal");
+        s.set_search_watermark(9).expect("w");
+        s.install_search_journal().expect("upgrade");
+        assert_eq!(
+            s.search_watermark().expect("w"),
+            0,
+            "forgotten: the index rebuilds"
+        );
+        let sql: String = s
+            .with_connection(|c| {
+                c.query_row(
+                    "SELECT sql FROM sqlite_master WHERE name = 'search_journal'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .expect("sql");
+        assert!(sql.contains("AUTOINCREMENT"), "{sql}");
+        s.set_search_watermark(9).expect("w");
+        s.install_search_journal().expect("again");
+        assert_eq!(
+            s.search_watermark().expect("w"),
+            9,
+            "a current journal is kept"
+        );
     }
 
     #[test]
