@@ -1,13 +1,17 @@
 //! One pass over the matches: count them all and keep the best `offset + limit`, ordered by
 //! `sent_at` (Newest) or score (Relevance), ties broken by `sent_at` and then the message id.
 //!
-//! Per match it reads one fast value and compares one integer with a threshold; candidates go
-//! to a buffer that is cut back to the best `keep` when it is full (amortised O(1) per match,
-//! unlike a heap, whose every insert costs O(log k) when messages arrive in time order).
+//! Per match it reads one fast value (`sent_at`) and compares one integer with a threshold;
+//! candidates go to a buffer that is cut back to the best `keep` when full (amortised O(1) per
+//! match, unlike a heap, whose every insert costs O(log k) when messages arrive in time order).
+//! Strings (id, conversation, sender) are read only for the final page, after the merge across
+//! segments: dictionary reads are the expensive part of a query.
+
+use std::collections::BTreeMap;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{BytesColumn, Column, StrColumn};
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::columnar::{Column, Dictionary};
+use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use crate::idkey;
 use crate::schema;
@@ -20,9 +24,10 @@ pub(crate) struct HitCollector {
 }
 
 /// Score, then sent_at, packed so that one integer comparison orders candidates.
-#[derive(Clone, Copy)]
-struct Candidate {
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Candidate {
     key: u128,
+    segment: SegmentOrdinal,
     doc: DocId,
 }
 
@@ -54,91 +59,55 @@ fn sent_at_of(key: u128) -> i64 {
 const BUFFER_SLACK: usize = 512;
 
 pub(crate) struct HitSegmentCollector {
+    segment: SegmentOrdinal,
     scored: bool,
     keep: usize,
     count: usize,
     sent_at: Column<i64>,
-    id: Option<BytesColumn>,
-    conversation_id: Option<StrColumn>,
-    sender: Option<StrColumn>,
     buffer: Vec<Candidate>,
     /// Candidates below this can no longer make the page.
     threshold: u128,
     sent_at_block: Vec<Option<i64>>,
 }
 
-/// A hit with its id key, for the merge across segments.
-pub(crate) type KeyedHit = (Vec<u8>, Hit);
+/// Keeps the best `keep` of `buffer` plus any tied with the worst of them (the id decides
+/// between those later); returns that worst key.
+fn cut(buffer: &mut Vec<Candidate>, keep: usize) -> Option<u128> {
+    if keep == 0 {
+        buffer.clear();
+        return None;
+    }
+    if buffer.len() <= keep {
+        return None;
+    }
+    let (_, boundary, rest) = buffer.select_nth_unstable_by(keep - 1, |a, b| b.key.cmp(&a.key));
+    let boundary = boundary.key;
+    let ties: Vec<Candidate> = rest.iter().filter(|c| c.key == boundary).copied().collect();
+    buffer.truncate(keep);
+    buffer.extend(ties);
+    Some(boundary)
+}
 
 impl HitSegmentCollector {
-    fn id_ord(&self, doc: DocId) -> u64 {
-        self.id
-            .as_ref()
-            .and_then(|c| c.ords().first(doc))
-            .unwrap_or(0)
-    }
-
-    fn consider(&mut self, candidate: Candidate) {
-        if candidate.key < self.threshold {
+    fn consider(&mut self, key: u128, doc: DocId) {
+        if key < self.threshold {
             return;
         }
-        self.buffer.push(candidate);
+        self.buffer.push(Candidate {
+            key,
+            segment: self.segment,
+            doc,
+        });
         if self.buffer.len() >= self.keep.saturating_mul(2).saturating_add(BUFFER_SLACK) {
-            self.cut();
+            if let Some(boundary) = cut(&mut self.buffer, self.keep) {
+                self.threshold = boundary;
+            }
         }
     }
-
-    /// Keeps the best `keep` candidates plus any tied with the worst of them (the id decides
-    /// between those at harvest), and raises the threshold to that worst key.
-    fn cut(&mut self) {
-        if self.buffer.len() <= self.keep {
-            return;
-        }
-        let nth = self.keep - 1;
-        let (_, boundary, rest) = self
-            .buffer
-            .select_nth_unstable_by(nth, |a, b| b.key.cmp(&a.key));
-        let boundary = boundary.key;
-        let ties: Vec<Candidate> = rest.iter().filter(|c| c.key == boundary).copied().collect();
-        self.buffer.truncate(self.keep);
-        self.buffer.extend(ties);
-        self.threshold = boundary;
-    }
-}
-
-/// The dictionary values of `docs` in a column, looked up in one sorted pass over the
-/// dictionary (one block decode per block touched, instead of one per lookup).
-fn resolve(
-    dictionary: Option<(&Column<u64>, &tantivy::columnar::Dictionary)>,
-    docs: &[DocId],
-) -> Vec<Vec<u8>> {
-    let Some((ords_column, dictionary)) = dictionary else {
-        return vec![Vec::new(); docs.len()];
-    };
-    let ords: Vec<Option<u64>> = docs.iter().map(|&d| ords_column.first(d)).collect();
-    let mut sorted: Vec<u64> = ords.iter().flatten().copied().collect();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut values = Vec::with_capacity(sorted.len());
-    // A failed read leaves the field empty rather than failing the whole search.
-    let _ = dictionary.sorted_ords_to_term_cb(&sorted, |bytes| values.push(bytes.to_vec()));
-    ords.iter()
-        .map(|ord| {
-            ord.and_then(|o| sorted.binary_search(&o).ok())
-                .and_then(|i| values.get(i).cloned())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
-fn str_dictionary(
-    column: &Option<StrColumn>,
-) -> Option<(&Column<u64>, &tantivy::columnar::Dictionary)> {
-    column.as_ref().map(|c| (c.ords(), c.dictionary()))
 }
 
 impl SegmentCollector for HitSegmentCollector {
-    type Fruit = (usize, Vec<KeyedHit>);
+    type Fruit = (usize, Vec<Candidate>);
 
     fn collect(&mut self, doc: DocId, score: Score) {
         self.count += 1;
@@ -147,10 +116,7 @@ impl SegmentCollector for HitSegmentCollector {
         }
         let score = if self.scored { score } else { 0.0 };
         let sent_at = self.sent_at.first(doc).unwrap_or(i64::MIN);
-        self.consider(Candidate {
-            key: sort_key(score, sent_at),
-            doc,
-        });
+        self.consider(sort_key(score, sent_at), doc);
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
@@ -163,64 +129,32 @@ impl SegmentCollector for HitSegmentCollector {
         values.resize(docs.len(), None);
         self.sent_at.first_vals(docs, &mut values);
         for (&doc, sent_at) in docs.iter().zip(&values) {
-            self.consider(Candidate {
-                key: sort_key(0.0, sent_at.unwrap_or(i64::MIN)),
-                doc,
-            });
+            self.consider(sort_key(0.0, sent_at.unwrap_or(i64::MIN)), doc);
         }
         self.sent_at_block = values;
     }
 
-    fn harvest(mut self) -> (usize, Vec<KeyedHit>) {
-        self.cut();
-        let mut best: Vec<(Candidate, u64)> = self
-            .buffer
-            .iter()
-            .map(|c| (*c, self.id_ord(c.doc)))
-            .collect();
-        best.sort_unstable_by(|(a, ia), (b, ib)| b.key.cmp(&a.key).then(ib.cmp(ia)));
-        best.truncate(self.keep);
-        let docs: Vec<DocId> = best.iter().map(|(c, _)| c.doc).collect();
-        let keys = resolve(self.id.as_ref().map(|c| (c.ords(), c.dictionary())), &docs);
-        let conversations = resolve(str_dictionary(&self.conversation_id), &docs);
-        let senders = resolve(str_dictionary(&self.sender), &docs);
-        let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap_or_default();
-        let hits = best
-            .iter()
-            .zip(keys.into_iter().zip(conversations.into_iter().zip(senders)))
-            .map(|((c, _), (key, (conversation_id, sender)))| {
-                let hit = Hit {
-                    id: idkey::decode(&key),
-                    conversation_id: text(conversation_id),
-                    sender: text(sender),
-                    sent_at: sent_at_of(c.key),
-                    score: if self.scored { f32_of(c.key) } else { 0.0 },
-                };
-                (key, hit)
-            })
-            .collect();
-        (self.count, hits)
+    fn harvest(mut self) -> (usize, Vec<Candidate>) {
+        cut(&mut self.buffer, self.keep);
+        (self.count, self.buffer)
     }
 }
 
 impl Collector for HitCollector {
-    type Fruit = (usize, Vec<Hit>);
+    type Fruit = (usize, Vec<Candidate>);
     type Child = HitSegmentCollector;
 
     fn for_segment(
         &self,
-        _segment: SegmentOrdinal,
+        segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<HitSegmentCollector> {
-        let fast = reader.fast_fields();
         Ok(HitSegmentCollector {
+            segment,
             scored: self.requires_scoring(),
             keep: self.offset.saturating_add(self.limit),
             count: 0,
-            sent_at: fast.i64(schema::SENT_AT)?,
-            id: fast.bytes(schema::ID)?,
-            conversation_id: fast.str(schema::CONVERSATION_ID)?,
-            sender: fast.str(schema::SENDER)?,
+            sent_at: reader.fast_fields().i64(schema::SENT_AT)?,
             buffer: Vec::new(),
             threshold: 0,
             sent_at_block: Vec::new(),
@@ -233,22 +167,120 @@ impl Collector for HitCollector {
 
     fn merge_fruits(
         &self,
-        fruits: Vec<(usize, Vec<KeyedHit>)>,
-    ) -> tantivy::Result<(usize, Vec<Hit>)> {
+        fruits: Vec<(usize, Vec<Candidate>)>,
+    ) -> tantivy::Result<(usize, Vec<Candidate>)> {
         let total = fruits.iter().map(|(count, _)| count).sum();
-        let mut hits: Vec<KeyedHit> = fruits.into_iter().flat_map(|(_, hits)| hits).collect();
-        hits.sort_by(|(ka, a), (kb, b)| {
-            b.score
-                .total_cmp(&a.score)
-                .then(b.sent_at.cmp(&a.sent_at))
-                .then_with(|| kb.cmp(ka))
-        });
-        let page = hits
+        let mut all: Vec<Candidate> = fruits.into_iter().flat_map(|(_, c)| c).collect();
+        cut(&mut all, self.offset.saturating_add(self.limit));
+        Ok((total, all))
+    }
+}
+
+impl HitCollector {
+    /// The requested page of `candidates` (the merged fruit) as hits: ties on the sort key are
+    /// ordered by id (descending), then strings are read for the page only.
+    pub(crate) fn page(
+        &self,
+        searcher: &Searcher,
+        mut candidates: Vec<Candidate>,
+    ) -> tantivy::Result<Vec<Hit>> {
+        candidates.sort_unstable_by_key(|c| std::cmp::Reverse(c.key));
+        let end = self.offset.saturating_add(self.limit).min(candidates.len());
+        if self.offset >= end {
+            return Ok(Vec::new());
+        }
+        // Only the tie groups at the page's edges need the id to be placed.
+        let first = candidates[self.offset].key;
+        let last = candidates[end - 1].key;
+        let from = candidates.partition_point(|c| c.key > first);
+        let to = candidates.partition_point(|c| c.key >= last);
+        let window = &candidates[from..to];
+        let ids = read_column(searcher, window, read_bytes_field(schema::ID))?;
+        let mut placed: Vec<(Candidate, Vec<u8>)> = window.iter().copied().zip(ids).collect();
+        placed.sort_by(|(a, ia), (b, ib)| b.key.cmp(&a.key).then_with(|| ib.cmp(ia)));
+        let page: Vec<(Candidate, Vec<u8>)> = placed
             .into_iter()
-            .skip(self.offset)
-            .take(self.limit)
-            .map(|(_, hit)| hit)
+            .skip(self.offset - from)
+            .take(end - self.offset)
             .collect();
-        Ok((total, page))
+        let docs: Vec<Candidate> = page.iter().map(|(c, _)| *c).collect();
+        let conversations = read_column(searcher, &docs, read_str_field(schema::CONVERSATION_ID))?;
+        let senders = read_column(searcher, &docs, read_str_field(schema::SENDER))?;
+        let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap_or_default();
+        let scored = self.requires_scoring();
+        Ok(page
+            .into_iter()
+            .zip(conversations.into_iter().zip(senders))
+            .map(|((c, id), (conversation_id, sender))| Hit {
+                id: idkey::decode(&id),
+                conversation_id: text(conversation_id),
+                sender: text(sender),
+                sent_at: sent_at_of(c.key),
+                score: if scored { f32_of(c.key) } else { 0.0 },
+            })
+            .collect())
+    }
+}
+
+/// A column's values for these candidates, in their order, read segment by segment with
+/// `read` (which gets the segment and the docs wanted there).
+fn read_column(
+    searcher: &Searcher,
+    candidates: &[Candidate],
+    read: impl Fn(&SegmentReader, &[DocId]) -> tantivy::Result<Vec<Vec<u8>>>,
+) -> tantivy::Result<Vec<Vec<u8>>> {
+    let mut out = vec![Vec::new(); candidates.len()];
+    let mut by_segment: BTreeMap<SegmentOrdinal, Vec<usize>> = BTreeMap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        by_segment.entry(c.segment).or_default().push(i);
+    }
+    for (segment, indices) in by_segment {
+        let docs: Vec<DocId> = indices.iter().map(|&i| candidates[i].doc).collect();
+        let values = read(searcher.segment_reader(segment), &docs)?;
+        for (i, value) in indices.into_iter().zip(values) {
+            out[i] = value;
+        }
+    }
+    Ok(out)
+}
+
+/// Dictionary values of `docs` in one sorted pass over the dictionary (one block decode per
+/// block touched, not one per value). A missing value reads as empty.
+fn dictionary_values(
+    ords: &Column<u64>,
+    dictionary: &Dictionary,
+    docs: &[DocId],
+) -> std::io::Result<Vec<Vec<u8>>> {
+    let wanted: Vec<Option<u64>> = docs.iter().map(|&d| ords.first(d)).collect();
+    let mut sorted: Vec<u64> = wanted.iter().flatten().copied().collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut values = Vec::with_capacity(sorted.len());
+    dictionary.sorted_ords_to_term_cb(&sorted, |bytes| values.push(bytes.to_vec()))?;
+    Ok(wanted
+        .into_iter()
+        .map(|ord| {
+            ord.and_then(|o| sorted.binary_search(&o).ok())
+                .and_then(|i| values.get(i).cloned())
+                .unwrap_or_default()
+        })
+        .collect())
+}
+
+fn read_bytes_field(
+    field: &'static str,
+) -> impl Fn(&SegmentReader, &[DocId]) -> tantivy::Result<Vec<Vec<u8>>> {
+    move |reader, docs| match reader.fast_fields().bytes(field)? {
+        Some(c) => Ok(dictionary_values(c.ords(), c.dictionary(), docs)?),
+        None => Ok(vec![Vec::new(); docs.len()]),
+    }
+}
+
+fn read_str_field(
+    field: &'static str,
+) -> impl Fn(&SegmentReader, &[DocId]) -> tantivy::Result<Vec<Vec<u8>>> {
+    move |reader, docs| match reader.fast_fields().str(field)? {
+        Some(c) => Ok(dictionary_values(c.ords(), c.dictionary(), docs)?),
+        None => Ok(vec![Vec::new(); docs.len()]),
     }
 }

@@ -2,7 +2,8 @@
 //! makes snippets from it, which keeps the index well under 1.5× the raw text.
 
 use tantivy::schema::{
-    BytesOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST,
+    BytesOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    FAST,
 };
 
 use crate::tokenizer::TOKENIZER_NAME;
@@ -13,6 +14,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Fields {
     pub id: Field,
+    pub id_hash: Field,
     pub conversation_id: Field,
     pub sender: Field,
     pub sent_at: Field,
@@ -20,6 +22,7 @@ pub(crate) struct Fields {
 }
 
 pub(crate) const ID: &str = "id";
+pub(crate) const ID_HASH: &str = "id_hash";
 pub(crate) const CONVERSATION_ID: &str = "conversation_id";
 pub(crate) const SENDER: &str = "sender";
 pub(crate) const SENT_AT: &str = "sent_at";
@@ -27,8 +30,10 @@ pub(crate) const TEXT: &str = "text";
 
 pub(crate) fn build() -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    // The id as a compact key (see idkey): indexed for deletes, fast for reading hits back.
-    let id = builder.add_bytes_field(ID, BytesOptions::default().set_indexed().set_fast());
+    // The id as a compact key (see idkey), fast for reading hits back; its hash, indexed, for
+    // deletes.
+    let id = builder.add_bytes_field(ID, BytesOptions::default().set_fast());
+    let id_hash = builder.add_u64_field(ID_HASH, NumericOptions::default().set_indexed());
     // Raw strings: indexed for filters, fast for reading hits back; no norms (never scored).
     let raw = TextOptions::default()
         .set_indexing_options(
@@ -51,6 +56,7 @@ pub(crate) fn build() -> (Schema, Fields) {
     );
     let fields = Fields {
         id,
+        id_hash,
         conversation_id,
         sender,
         sent_at,

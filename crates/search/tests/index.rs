@@ -378,3 +378,60 @@ fn serde_names_are_snake_case() {
     let reason = serde_json::to_value(Opened::Rebuild(RebuildReason::OldVersion(1))).unwrap();
     assert_eq!(reason["rebuild"]["old_version"], 1);
 }
+
+#[test]
+fn ties_across_segments_are_ordered_by_id_and_page_consistently() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, _) = SearchIndex::open(dir.path()).unwrap();
+    // Five commits → several segments; every message has the same sent_at.
+    for batch in 0..5 {
+        let docs: Vec<Doc> = (0..4)
+            .map(|i| doc(&format!("t{}{}", i, batch), "c", "s", 7_000, "same time"))
+            .collect();
+        index.add(&docs).unwrap();
+        index.commit().unwrap();
+    }
+    let mut expected: Vec<String> = (0..4)
+        .flat_map(|i| (0..5).map(move |b| format!("t{i}{b}")))
+        .collect();
+    expected.sort_by(|a, b| b.cmp(a));
+    let mut q = Query::text("same ");
+    q.limit = 20;
+    assert_eq!(ids(&index, &q), expected);
+    // Pages cut through the tie group and still line up.
+    let mut paged = Vec::new();
+    q.limit = 3;
+    for offset in (0..20).step_by(3) {
+        q.offset = offset;
+        paged.extend(ids(&index, &q));
+    }
+    assert_eq!(paged, expected);
+}
+
+#[test]
+fn a_fresh_index_still_replaces_re_added_ids() {
+    // A new index skips deletes for ids it has not seen; re-adds must still replace.
+    let dir = tempfile::tempdir().unwrap();
+    let (index, _) = SearchIndex::open(dir.path()).unwrap();
+    let docs: Vec<Doc> = (0..2_000)
+        .map(|i| doc(&format!("f{i}"), "c", "s", i, "first version"))
+        .collect();
+    index.add(&docs).unwrap();
+    index.commit().unwrap();
+    // Re-add half of them within one batch twice, and across commits.
+    let again: Vec<Doc> = (0..1_000)
+        .map(|i| doc(&format!("f{i}"), "c", "s", i, "second version"))
+        .collect();
+    index.add(&again).unwrap();
+    index.add(&again).unwrap();
+    index.commit().unwrap();
+    assert_eq!(index.doc_count().unwrap(), 2_000);
+    assert_eq!(index.search(&Query::text("second ")).unwrap().total, 1_000);
+    assert_eq!(index.search(&Query::text("first ")).unwrap().total, 1_000);
+    // After clear() the index is fresh again.
+    index.clear().unwrap();
+    index.add(&docs[..10]).unwrap();
+    index.add(&docs[..10]).unwrap();
+    index.commit().unwrap();
+    assert_eq!(index.doc_count().unwrap(), 10);
+}
