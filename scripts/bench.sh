@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks recorded in docs/BENCHMARKS.md. Bounded: loopback only, fixed counts
-# and durations. Pass a name to run one: store | chat | idle.
+# and durations. Pass a name to run one: store | chat | idle | search.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 which="${1:-all}"
@@ -22,4 +22,8 @@ fi
 if [ "$which" = all ] || [ "$which" = idle ]; then
   log "idle: 10k logged-in WebSocket connections"
   "$load" idle --conns 10000 --transport ws
+fi
+if [ "$which" = all ] || [ "$which" = search ]; then
+  log "search: tantivy (hongyan-search) vs SQLite FTS5 trigram, 1M generated messages"
+  "$CARGO_TARGET_DIR/release/hongyan-search-bench" --messages 1000000
 fi
