@@ -68,6 +68,11 @@ pub(crate) struct HitSegmentCollector {
     /// Candidates below this can no longer make the page.
     threshold: u128,
     sent_at_block: Vec<Option<i64>>,
+    /// Every match so far had a larger key than the one before (see `consider`).
+    ascending: bool,
+    last_key: u128,
+    /// In ascending mode with a full buffer: the oldest (smallest) entry, replaced next.
+    ring_at: usize,
 }
 
 /// Keeps the best `keep` of `buffer` plus any tied with the worst of them (the id decides
@@ -90,14 +95,34 @@ fn cut(buffer: &mut Vec<Candidate>, keep: usize) -> Option<u128> {
 
 impl HitSegmentCollector {
     fn consider(&mut self, key: u128, doc: DocId) {
-        if key < self.threshold {
-            return;
-        }
-        self.buffer.push(Candidate {
+        let candidate = Candidate {
             key,
             segment: self.segment,
             doc,
-        });
+        };
+        if self.ascending {
+            // Messages are mostly indexed in time order, so with Newest each match beats all
+            // before it: while that holds, the last `keep` matches are the best, kept in a ring.
+            if self.buffer.is_empty() || key > self.last_key {
+                self.last_key = key;
+                if self.buffer.len() < self.keep {
+                    self.buffer.push(candidate);
+                } else {
+                    self.buffer[self.ring_at] = candidate;
+                    self.ring_at = (self.ring_at + 1) % self.keep;
+                }
+                return;
+            }
+            // Out of order (or a tie): the general path from here on.
+            self.ascending = false;
+            if self.buffer.len() == self.keep {
+                self.threshold = self.buffer[self.ring_at].key;
+            }
+        }
+        if key < self.threshold {
+            return;
+        }
+        self.buffer.push(candidate);
         if self.buffer.len() >= self.keep.saturating_mul(2).saturating_add(BUFFER_SLACK) {
             if let Some(boundary) = cut(&mut self.buffer, self.keep) {
                 self.threshold = boundary;
@@ -158,6 +183,9 @@ impl Collector for HitCollector {
             buffer: Vec::new(),
             threshold: 0,
             sent_at_block: Vec::new(),
+            ascending: true,
+            last_key: 0,
+            ring_at: 0,
         })
     }
 

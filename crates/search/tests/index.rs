@@ -435,3 +435,46 @@ fn a_fresh_index_still_replaces_re_added_ids() {
     index.commit().unwrap();
     assert_eq!(index.doc_count().unwrap(), 10);
 }
+
+#[test]
+fn newest_first_is_right_whatever_order_messages_were_indexed_in() {
+    // In time order, then history synced late (older), then shuffled: every page must match
+    // a plain sort of what was indexed.
+    let n = 600i64;
+    let mut times: Vec<i64> = (0..n).map(|i| 10_000 + i * 3).collect();
+    let (recent, old) = times.split_at_mut(400);
+    let mut order: Vec<i64> = recent.to_vec();
+    order.extend(old.iter().map(|t| t - 5_000)); // late-synced older messages
+                                                 // A deterministic shuffle of a tail section.
+    let tail = order.len() - 150;
+    for i in 0..150 {
+        order.swap(tail + i, tail + (i * 97) % 150);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (index, _) = SearchIndex::open(dir.path()).unwrap();
+    let docs: Vec<Doc> = order
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| doc(&format!("o{i:04}"), "c", "s", t, "sync test"))
+        .collect();
+    index.add(&docs[..300]).unwrap();
+    index.commit().unwrap();
+    index.add(&docs[300..]).unwrap();
+    index.commit().unwrap();
+    let mut expected: Vec<(i64, String)> = docs.iter().map(|d| (d.sent_at, d.id.clone())).collect();
+    expected.sort_by(|a, b| b.cmp(a));
+    for (offset, limit) in [(0, 10), (0, 1), (5, 20), (390, 30), (590, 20), (0, 600)] {
+        let mut q = Query::text("sync ");
+        q.offset = offset;
+        q.limit = limit;
+        let got: Vec<(i64, String)> = index
+            .search(&q)
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| (h.sent_at, h.id))
+            .collect();
+        let want: Vec<(i64, String)> = expected.iter().skip(offset).take(limit).cloned().collect();
+        assert_eq!(got, want, "offset {offset} limit {limit}");
+    }
+}
