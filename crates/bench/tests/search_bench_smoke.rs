@@ -7,7 +7,13 @@ use std::process::Command;
 #[test]
 fn search_bench_runs_and_tantivy_has_full_recall() {
     let out = Command::new(env!("CARGO_BIN_EXE_hongyan-search-bench"))
-        .args(["--messages", "3000", "--queries", "15", "--require-full-recall"])
+        .args([
+            "--messages",
+            "3000",
+            "--queries",
+            "15",
+            "--require-full-recall",
+        ])
         .output()
         .expect("run hongyan-search-bench");
     let stdout = String::from_utf8_lossy(&out.stdout);
