@@ -170,6 +170,9 @@ impl From<Error> for IpcError {
             )),
             Error::Io(e) => Self::internal(format!("A local file could not be read or written ({e}).")),
             Error::Shutdown => Self::internal("The app is shutting down."),
+            Error::Search(_) => Self::internal(
+                "Search is not available right now. Your messages are safe; the search index is rebuilt from them.",
+            ),
             other => Self::internal(format!("Something went wrong: {}", sentence(&other.to_string()))),
         }
     }
@@ -275,6 +278,7 @@ mod tests {
             (Error::Config("bad url".into()), "invalid_request"),
             (Error::Io(std::io::Error::other("disk full")), "internal"),
             (Error::Shutdown, "internal"),
+            (Error::Search("index locked".into()), "internal"),
         ];
         for (e, want) in all {
             let shown = format!("{e:?}");
