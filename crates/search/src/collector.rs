@@ -21,6 +21,9 @@ pub(crate) struct HitCollector {
     pub order: Order,
     pub offset: usize,
     pub limit: usize,
+    /// Per segment ordinal: whether `sent_at` strictly increases with the doc id there (see
+    /// [`InOrderSegments`]).
+    pub in_order: Vec<bool>,
 }
 
 /// Score, then sent_at, packed so that one integer comparison orders candidates.
@@ -73,6 +76,9 @@ pub(crate) struct HitSegmentCollector {
     last_key: u128,
     /// In ascending mode with a full buffer: the oldest (smallest) entry, replaced next.
     ring_at: usize,
+    /// Newest order in a segment whose `sent_at` strictly increases with the doc id: the last
+    /// `keep` matches are the newest, so nothing is read per match (keys are read at harvest).
+    tail_only: bool,
 }
 
 /// Keeps the best `keep` of `buffer` plus any tied with the worst of them (the id decides
@@ -94,6 +100,21 @@ fn cut(buffer: &mut Vec<Candidate>, keep: usize) -> Option<u128> {
 }
 
 impl HitSegmentCollector {
+    /// Tail-only mode: the ring of the last `keep` matching docs (keys filled in at harvest).
+    fn keep_last(&mut self, doc: DocId) {
+        let candidate = Candidate {
+            key: 0,
+            segment: self.segment,
+            doc,
+        };
+        if self.buffer.len() < self.keep {
+            self.buffer.push(candidate);
+        } else {
+            self.buffer[self.ring_at] = candidate;
+            self.ring_at = (self.ring_at + 1) % self.keep;
+        }
+    }
+
     fn consider(&mut self, key: u128, doc: DocId) {
         let candidate = Candidate {
             key,
@@ -139,6 +160,10 @@ impl SegmentCollector for HitSegmentCollector {
         if self.keep == 0 {
             return;
         }
+        if self.tail_only {
+            self.keep_last(doc);
+            return;
+        }
         let score = if self.scored { score } else { 0.0 };
         let sent_at = self.sent_at.first(doc).unwrap_or(i64::MIN);
         self.consider(sort_key(score, sent_at), doc);
@@ -147,6 +172,13 @@ impl SegmentCollector for HitSegmentCollector {
     fn collect_block(&mut self, docs: &[DocId]) {
         self.count += docs.len();
         if self.keep == 0 {
+            return;
+        }
+        if self.tail_only {
+            // Doc ids ascend within and across blocks: only a block's last `keep` can stay.
+            for &doc in &docs[docs.len().saturating_sub(self.keep)..] {
+                self.keep_last(doc);
+            }
             return;
         }
         let mut values = std::mem::take(&mut self.sent_at_block);
@@ -160,6 +192,11 @@ impl SegmentCollector for HitSegmentCollector {
     }
 
     fn harvest(mut self) -> (usize, Vec<Candidate>) {
+        if self.tail_only {
+            for c in &mut self.buffer {
+                c.key = sort_key(0.0, self.sent_at.first(c.doc).unwrap_or(i64::MIN));
+            }
+        }
         cut(&mut self.buffer, self.keep);
         (self.count, self.buffer)
     }
@@ -186,6 +223,12 @@ impl Collector for HitCollector {
             ascending: true,
             last_key: 0,
             ring_at: 0,
+            tail_only: self.order == Order::Newest
+                && self
+                    .in_order
+                    .get(segment as usize)
+                    .copied()
+                    .unwrap_or(false),
         })
     }
 
@@ -248,6 +291,55 @@ impl HitCollector {
             })
             .collect())
     }
+}
+
+/// Which segments have `sent_at` strictly increasing with the doc id (messages indexed in
+/// time order: the usual case), remembered per segment (segments never change).
+#[derive(Default)]
+pub(crate) struct InOrderSegments {
+    known: std::sync::Mutex<std::collections::HashMap<tantivy::index::SegmentId, bool>>,
+}
+
+impl InOrderSegments {
+    /// The flags for the searcher's segments, by segment ordinal; forgets segments gone.
+    pub(crate) fn for_searcher(&self, searcher: &Searcher) -> tantivy::Result<Vec<bool>> {
+        let mut known = match self.known.lock() {
+            Ok(known) => known,
+            // Only a cache: start over.
+            Err(poisoned) => {
+                let mut known = poisoned.into_inner();
+                known.clear();
+                known
+            }
+        };
+        let mut flags = Vec::with_capacity(searcher.segment_readers().len());
+        let mut current = std::collections::HashMap::new();
+        for reader in searcher.segment_readers() {
+            let id = reader.segment_id();
+            let flag = match known.get(&id) {
+                Some(flag) => *flag,
+                None => strictly_increasing(
+                    &reader.fast_fields().i64(schema::SENT_AT)?,
+                    reader.max_doc(),
+                ),
+            };
+            current.insert(id, flag);
+            flags.push(flag);
+        }
+        *known = current;
+        Ok(flags)
+    }
+}
+
+fn strictly_increasing(column: &Column<i64>, max_doc: DocId) -> bool {
+    let mut previous = None;
+    for doc in 0..max_doc {
+        match column.first(doc) {
+            Some(value) if previous.is_none_or(|p| p < value) => previous = Some(value),
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// A column's values for these candidates, in their order, read segment by segment with

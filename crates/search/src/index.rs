@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use crate::collector::HitCollector;
+use crate::collector::{HitCollector, InOrderSegments};
 use crate::error::SearchError;
 use crate::idkey;
 use crate::query;
@@ -26,6 +26,7 @@ pub struct SearchIndex {
     fields: Fields,
     writer: Mutex<Writer>,
     reader: IndexReader,
+    in_order: InOrderSegments,
 }
 
 struct Writer {
@@ -114,6 +115,7 @@ impl SearchIndex {
                 fresh: empty.then(AddedIds::new),
             }),
             reader,
+            in_order: InOrderSegments::default(),
         })
     }
 
@@ -174,12 +176,13 @@ impl SearchIndex {
         let Some(query) = query::build(q, &self.fields) else {
             return Ok(Results::default());
         };
+        let searcher = self.reader.searcher();
         let collector = HitCollector {
             order: q.order,
             offset: q.offset,
             limit: q.limit,
+            in_order: self.in_order.for_searcher(&searcher)?,
         };
-        let searcher = self.reader.searcher();
         let (total, candidates) = searcher.search(query.as_ref(), &collector)?;
         let hits = collector.page(&searcher, candidates)?;
         Ok(Results { total, hits })
@@ -254,4 +257,69 @@ fn open_existing(
             .map_err(|e| e.to_string())?;
     }
     Ok(opened)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(i: i64, sent_at: i64) -> Doc {
+        Doc {
+            id: format!("d{i:05}"),
+            conversation_id: "c".into(),
+            sender: "s".into(),
+            sent_at,
+            text: "hello 消息".into(),
+        }
+    }
+
+    fn page(index: &SearchIndex, offset: usize, limit: usize) -> Vec<i64> {
+        let mut q = Query::text("消息");
+        q.offset = offset;
+        q.limit = limit;
+        let results = index.search(&q).unwrap();
+        assert_eq!(results.total, 1_000);
+        results.hits.into_iter().map(|h| h.sent_at).collect()
+    }
+
+    #[test]
+    fn in_order_segments_take_the_tail_path_and_page_right() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _) = SearchIndex::open(dir.path()).unwrap();
+        // Small batches, each committed: each new segment is in time order (a background
+        // merge may concatenate them out of order; those take the general path).
+        for batch in 0..10 {
+            let docs: Vec<Doc> = (0..100)
+                .map(|i| doc(batch * 100 + i, batch * 100 + i))
+                .collect();
+            index.add(&docs).unwrap();
+            index.commit().unwrap();
+        }
+        let flags = index
+            .in_order
+            .for_searcher(&index.reader.searcher())
+            .unwrap();
+        assert!(flags.iter().any(|f| *f), "{flags:?}");
+        assert_eq!(page(&index, 0, 3), [999, 998, 997]);
+        assert_eq!(page(&index, 150, 2), [849, 848]);
+        assert_eq!(page(&index, 998, 5), [1, 0]);
+        let all = page(&index, 0, 1_000);
+        assert!(all.windows(2).all(|w| w[0] == w[1] + 1));
+    }
+
+    #[test]
+    fn out_of_order_segments_are_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _) = SearchIndex::open(dir.path()).unwrap();
+        let docs: Vec<Doc> = (0..1_000).map(|i| doc(i, (i * 7919) % 1_000)).collect();
+        index.add(&docs).unwrap();
+        index.commit().unwrap();
+        let flags = index
+            .in_order
+            .for_searcher(&index.reader.searcher())
+            .unwrap();
+        assert!(flags.iter().all(|f| !*f), "{flags:?}");
+        assert_eq!(page(&index, 0, 3), [999, 998, 997]);
+        assert_eq!(page(&index, 997, 5), [2, 1, 0]);
+    }
 }
