@@ -37,7 +37,7 @@ struct Writer {
     fresh: Option<AddedIds>,
 }
 
-/// A Bloom filter of id hashes (2 MiB, 3 probes: ~1 % false positives at a million ids; a
+/// A Bloom filter of id hashes (2 MiB, 3 probes: < 1 % false positives at a million ids; a
 /// false positive only costs a needless delete). `insert` says whether the id may have been
 /// added before.
 struct AddedIds {
@@ -79,7 +79,8 @@ impl SearchIndex {
             match read_version(dir) {
                 Some(SCHEMA_VERSION) => match open_guarded(dir, &schema, fields) {
                     Ok(index) => return Ok((index, Opened::Ready)),
-                    Err(reason) => {
+                    Err(Failure::InUse(e)) => return Err(e),
+                    Err(Failure::Corrupt(reason)) => {
                         tracing::warn!(dir = %dir.display(), %reason, "search index corrupt; rebuilding");
                         Opened::Rebuild(RebuildReason::Corrupt(reason))
                     }
@@ -216,13 +217,27 @@ fn read_version(dir: &Path) -> Option<u32> {
         .ok()
 }
 
+/// Why an existing index could not be opened.
+enum Failure {
+    /// Damaged or foreign: replace it.
+    Corrupt(String),
+    /// Another handle holds its writer lock: an error, never a reason to delete it.
+    InUse(SearchError),
+}
+
+impl From<String> for Failure {
+    fn from(reason: String) -> Self {
+        Failure::Corrupt(reason)
+    }
+}
+
 /// [`open_existing`], with a panic inside tantivy (it asserts on some damaged files) read as
 /// corruption: a broken cache must not take the app down.
 fn open_guarded(
     dir: &Path,
     schema: &tantivy::schema::Schema,
     fields: Fields,
-) -> Result<SearchIndex, String> {
+) -> Result<SearchIndex, Failure> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         open_existing(dir, schema, fields)
     }))
@@ -232,7 +247,7 @@ fn open_guarded(
             .map(String::as_str)
             .or_else(|| panic.downcast_ref::<&str>().copied())
             .unwrap_or("panic");
-        Err(format!("damaged index file: {message}"))
+        Err(Failure::Corrupt(format!("damaged index file: {message}")))
     })
 }
 
@@ -241,12 +256,18 @@ fn open_existing(
     dir: &Path,
     schema: &tantivy::schema::Schema,
     fields: Fields,
-) -> Result<SearchIndex, String> {
+) -> Result<SearchIndex, Failure> {
     let index = Index::open_in_dir(dir).map_err(|e| e.to_string())?;
     if index.schema() != *schema {
-        return Err("schema differs from this version's".to_string());
+        return Err("schema differs from this version's".to_string().into());
     }
-    let opened = SearchIndex::from_index(index, fields, false).map_err(|e| e.to_string())?;
+    let opened = match SearchIndex::from_index(index, fields, false) {
+        Ok(opened) => opened,
+        Err(SearchError::Index(e @ tantivy::TantivyError::LockFailure(..))) => {
+            return Err(Failure::InUse(SearchError::Index(e)))
+        }
+        Err(e) => return Err(e.to_string().into()),
+    };
     let searcher = opened.reader.searcher();
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();

@@ -478,3 +478,16 @@ fn newest_first_is_right_whatever_order_messages_were_indexed_in() {
         assert_eq!(got, want, "offset {offset} limit {limit}");
     }
 }
+
+#[test]
+fn a_second_open_of_a_live_index_is_an_error_not_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open_with_sample(dir.path());
+    let second = SearchIndex::open(dir.path());
+    assert!(second.is_err(), "second writer on the same dir must fail");
+    // The first handle's index is untouched.
+    assert_eq!(first.doc_count().unwrap(), 5);
+    assert_eq!(ids(&first, &Query::text("消息")), ["m4", "m1"]);
+    drop(first);
+    assert_eq!(SearchIndex::open(dir.path()).unwrap().1, Opened::Ready);
+}
