@@ -1,9 +1,12 @@
 //! The on-disk index: open (with rebuild detection), batched writes, deletes, queries.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use tantivy::index::{SegmentId, SegmentMeta};
+use tantivy::indexer::{LogMergePolicy, MergeCandidate, MergePolicy};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::collector::{HitCollector, InOrderSegments};
@@ -17,9 +20,12 @@ use crate::types::{Doc, Opened, Query, RebuildReason, Results};
 /// Written beside tantivy's files: the [`SCHEMA_VERSION`] the index was built with.
 pub const VERSION_FILE: &str = "hongyan-search.version";
 
-/// The writer's whole memory budget; tantivy wants at least 15 MB per thread.
+/// The writer's whole memory budget.
 const WRITER_HEAP_BYTES: usize = 48_000_000;
-const WRITER_MAX_THREADS: usize = 3;
+/// One indexing thread: messages fed in time order then make segments in time order, which
+/// Newest queries read without a per-match lookup (and `optimize` keeps that order). Several
+/// threads would interleave the messages across segments: faster to build, slower to query.
+const WRITER_THREADS: usize = 1;
 
 /// One account's index. `Send + Sync`: share it behind an `Arc`.
 pub struct SearchIndex {
@@ -27,6 +33,35 @@ pub struct SearchIndex {
     writer: Mutex<Writer>,
     reader: IndexReader,
     in_order: InOrderSegments,
+    oldest: Oldest,
+}
+
+/// The oldest `sent_at` of each segment, shared with the merge policy.
+type Oldest = Arc<Mutex<HashMap<SegmentId, i64>>>;
+
+/// tantivy's log merge policy, with each merge's segments put oldest first: segments in time
+/// order then merge into one in time order (see `WRITER_THREADS`). A segment not known yet
+/// (just flushed) goes last: it holds the newest messages.
+#[derive(Debug)]
+struct TimeOrderedMerges {
+    inner: LogMergePolicy,
+    oldest: Oldest,
+}
+
+impl MergePolicy for TimeOrderedMerges {
+    fn compute_merge_candidates(&self, segments: &[SegmentMeta]) -> Vec<MergeCandidate> {
+        let candidates = self.inner.compute_merge_candidates(segments);
+        let Ok(oldest) = self.oldest.lock() else {
+            return candidates;
+        };
+        candidates
+            .into_iter()
+            .map(|MergeCandidate(mut ids)| {
+                ids.sort_by_key(|id| oldest.get(id).copied().unwrap_or(i64::MAX));
+                MergeCandidate(ids)
+            })
+            .collect()
+    }
 }
 
 struct Writer {
@@ -101,15 +136,17 @@ impl SearchIndex {
 
     fn from_index(index: Index, fields: Fields, empty: bool) -> Result<SearchIndex, SearchError> {
         index.tokenizers().register(TOKENIZER_NAME, analyzer(false));
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, WRITER_MAX_THREADS);
-        let writer = index.writer_with_num_threads(threads, WRITER_HEAP_BYTES)?;
+        let writer = index.writer_with_num_threads(WRITER_THREADS, WRITER_HEAP_BYTES)?;
+        let oldest = Oldest::default();
+        writer.set_merge_policy(Box::new(TimeOrderedMerges {
+            inner: LogMergePolicy::default(),
+            oldest: oldest.clone(),
+        }));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        Ok(SearchIndex {
+        let opened = SearchIndex {
             fields,
             writer: Mutex::new(Writer {
                 writer,
@@ -117,7 +154,27 @@ impl SearchIndex {
             }),
             reader,
             in_order: InOrderSegments::default(),
-        })
+            oldest,
+        };
+        opened.remember_oldest()?;
+        Ok(opened)
+    }
+
+    /// Records the oldest `sent_at` of segments not seen yet (for merges), forgets gone ones.
+    fn remember_oldest(&self) -> Result<(), SearchError> {
+        let searcher = self.reader.searcher();
+        let mut oldest = self.oldest.lock().map_err(|_| SearchError::Poisoned)?;
+        let mut current = HashMap::new();
+        for reader in searcher.segment_readers() {
+            let id = reader.segment_id();
+            let value = match oldest.get(&id) {
+                Some(v) => *v,
+                None => reader.fast_fields().i64(schema::SENT_AT)?.min_value(),
+            };
+            current.insert(id, value);
+        }
+        *oldest = current;
+        Ok(())
     }
 
     fn writer(&self) -> Result<MutexGuard<'_, Writer>, SearchError> {
@@ -159,7 +216,7 @@ impl SearchIndex {
     pub fn commit(&self) -> Result<(), SearchError> {
         self.writer()?.writer.commit()?;
         self.reader.reload()?;
-        Ok(())
+        self.remember_oldest()
     }
 
     /// Removes every document, at once (commits).
@@ -198,7 +255,15 @@ impl SearchIndex {
     /// queries). Not needed for correctness.
     pub fn optimize(&self) -> Result<(), SearchError> {
         let mut state = self.writer()?;
-        let ids = self.reader.searcher().index().searchable_segment_ids()?;
+        // Oldest segment first, so that segments in time order merge into one in time order.
+        let searcher = self.reader.searcher();
+        let mut segments = Vec::new();
+        for reader in searcher.segment_readers() {
+            let oldest = reader.fast_fields().i64(schema::SENT_AT)?.min_value();
+            segments.push((oldest, reader.segment_id()));
+        }
+        segments.sort();
+        let ids: Vec<_> = segments.into_iter().map(|(_, id)| id).collect();
         if ids.len() > 1 {
             state.writer.merge(&ids).wait()?;
         }
@@ -307,8 +372,7 @@ mod tests {
     fn in_order_segments_take_the_tail_path_and_page_right() {
         let dir = tempfile::tempdir().unwrap();
         let (index, _) = SearchIndex::open(dir.path()).unwrap();
-        // Small batches, each committed: each new segment is in time order (a background
-        // merge may concatenate them out of order; those take the general path).
+        // Small batches, each committed: every segment is in time order, merged ones too.
         for batch in 0..10 {
             let docs: Vec<Doc> = (0..100)
                 .map(|i| doc(batch * 100 + i, batch * 100 + i))
@@ -320,12 +384,33 @@ mod tests {
             .in_order
             .for_searcher(&index.reader.searcher())
             .unwrap();
-        assert!(flags.iter().any(|f| *f), "{flags:?}");
+        assert!(!flags.is_empty() && flags.iter().all(|f| *f), "{flags:?}");
         assert_eq!(page(&index, 0, 3), [999, 998, 997]);
         assert_eq!(page(&index, 150, 2), [849, 848]);
         assert_eq!(page(&index, 998, 5), [1, 0]);
         let all = page(&index, 0, 1_000);
         assert!(all.windows(2).all(|w| w[0] == w[1] + 1));
+    }
+
+    #[test]
+    fn optimize_keeps_time_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _) = SearchIndex::open(dir.path()).unwrap();
+        for batch in 0..10 {
+            let docs: Vec<Doc> = (0..100)
+                .map(|i| doc(batch * 100 + i, batch * 100 + i))
+                .collect();
+            index.add(&docs).unwrap();
+            index.commit().unwrap();
+        }
+        index.optimize().unwrap();
+        let flags = index
+            .in_order
+            .for_searcher(&index.reader.searcher())
+            .unwrap();
+        assert_eq!(flags, [true]);
+        assert_eq!(page(&index, 0, 3), [999, 998, 997]);
+        assert_eq!(page(&index, 500, 2), [499, 498]);
     }
 
     #[test]
