@@ -12,7 +12,7 @@ source scripts/lib.sh
 ensure_debs build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev \
   libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev \
   libjavascriptcoregtk-4.1-dev libxdo-dev xvfb xauth webkit2gtk-driver \
-  dbus-daemon dunst haskell-status-notifier-item-utils xdotool
+  dbus-daemon dunst haskell-status-notifier-item-utils xdotool imagemagick
 if ! command -v tauri-driver >/dev/null 2>&1; then
   log "installing tauri-driver"
   cargo install tauri-driver --locked

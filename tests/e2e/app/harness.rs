@@ -123,19 +123,50 @@ impl Driver {
 
     /// Saves a PNG of the app window under `<target>/e2e-app/<name>.png` (to look at; the
     /// README's app screenshot comes from here).
+    /// WebKitWebDriver's screenshot never answers in some states of the page (seen: the main
+    /// window with no chat open, a group chat); then the X display is captured instead
+    /// (ImageMagick's `import`, cropped to the window).
     pub async fn screenshot(&self, name: &str) {
-        use base64::Engine as _;
-        let v = self.get("/screenshot").await;
-        // `get` already unwraps WebDriver's `{"value": …}`.
-        let png = v
-            .as_str()
-            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-            .expect("a base64 PNG from /screenshot");
         let dir = target_dir().join("e2e-app");
         std::fs::create_dir_all(&dir).expect("screenshot dir");
         let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, png).expect("write screenshot");
+        match self.webdriver_png(Duration::from_secs(10)).await {
+            Some(png) => std::fs::write(&path, png).expect("write screenshot"),
+            None => {
+                let (x, y, w, h) = self.window_rect().await;
+                let status = Command::new("import")
+                    .args(["-window", "root", "-crop", &format!("{w}x{h}+{x}+{y}")])
+                    .arg(&path)
+                    .status()
+                    .expect("import (apt-get install imagemagick)");
+                assert!(status.success(), "capturing the X display failed: {status}");
+            }
+        }
         println!("screenshot: {}", path.display());
+    }
+
+    /// WebDriver's PNG of the window, unless it takes longer than `limit`.
+    async fn webdriver_png(&self, limit: Duration) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let (http, url) = (self.http.clone(), self.url("/screenshot"));
+        // Spawned: a request left hanging must not keep the test waiting.
+        let shot = tokio::spawn(async move {
+            let resp = http.get(url).send().await.ok()?;
+            let v: Value = resp.json().await.ok()?;
+            base64::engine::general_purpose::STANDARD
+                .decode(v["value"].as_str()?)
+                .ok()
+        });
+        tokio::time::timeout(limit, shot).await.ok()?.ok()?
+    }
+
+    /// Says why a wait failed (with the page's errors), saves `failed.png` and panics.
+    async fn fail(&self, why: String) -> ! {
+        eprintln!("{why}");
+        let errors = self.script("return window.__e2eErrors || [];").await;
+        eprintln!("page errors: {errors}");
+        self.screenshot("failed").await;
+        panic!("{why}");
     }
 
     /// The elements matching a CSS selector (empty when none).
@@ -183,10 +214,11 @@ impl Driver {
                     .await;
                 let url = self.get("/url").await;
                 let handles = self.get("/window/handles").await;
-                panic!(
+                self.fail(format!(
                     "no element {css} after {WAIT:?}; url {url}, windows {handles}; page errors: {errors}; page:\n{}",
                     &page[..page.len().min(4000)]
-                );
+                ))
+                .await;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -204,32 +236,81 @@ impl Driver {
             .await;
     }
 
+    /// The text an element shows (`innerText`: nothing for what CSS hides). Not WebDriver's
+    /// "Get Element Text": WebKitWebDriver answers "" for some plainly visible elements
+    /// (a group chat's title, a pending request's name) once the main window is shown.
     pub async fn text(&self, element: &str) -> String {
-        self.get(&format!("/element/{element}/text"))
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
+        self.post(
+            "/execute/sync",
+            json!({"script": "return arguments[0].innerText;",
+                "args": [{ ELEMENT_KEY: element }]}),
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
     }
 
-    /// Waits until some element matching `css` shows `text`.
-    pub async fn wait_for_text(&self, css: &str, text: &str) {
+    /// Waits until some element matching `css` shows `text`; returns that element.
+    pub async fn wait_for_text(&self, css: &str, text: &str) -> String {
         let start = Instant::now();
         loop {
             let mut seen = Vec::new();
             for e in self.find_all(css).await {
                 let now = self.text(&e).await;
                 if now.contains(text) {
-                    return;
+                    return e;
                 }
                 seen.push(now);
             }
-            assert!(
-                start.elapsed() < WAIT,
-                "no {css} showing {text:?} after {WAIT:?}; shown: {seen:?}"
-            );
+            if start.elapsed() > WAIT {
+                self.fail(format!(
+                    "no {css} showing {text:?} after {WAIT:?}; shown: {seen:?}"
+                ))
+                .await;
+            }
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
+    }
+
+    /// Waits until no element matches `css` (something went away).
+    pub async fn wait_gone(&self, css: &str) {
+        let start = Instant::now();
+        while !self.find_all(css).await.is_empty() {
+            if start.elapsed() > WAIT {
+                self.fail(format!("{css} is still shown after {WAIT:?}"))
+                    .await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// An attribute of an element (`None` when it has none).
+    pub async fn attribute(&self, element: &str, name: &str) -> Option<String> {
+        self.get(&format!("/element/{element}/attribute/{name}"))
+            .await
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    /// The computed value of a CSS property of an element (e.g. `color`).
+    pub async fn css_value(&self, element: &str, property: &str) -> String {
+        self.get(&format!("/element/{element}/css/{property}"))
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    /// Presses Escape (closes the open dialog).
+    pub async fn press_escape(&self) {
+        let key = |kind: &str| json!({"type": kind, "value": "\u{E00C}"});
+        self.post(
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard",
+                "actions": [key("keyDown"), key("keyUp")]}]}),
+        )
+        .await;
     }
 
     /// Runs `script` in the page (WebDriver "execute sync") and returns its value.
@@ -326,6 +407,75 @@ pub const MAIN_WINDOW: &str = "[data-testid=new-chat-button]";
 pub const MESSAGE: &str = "[data-testid=message]";
 pub const COMPOSER: &str = "[data-testid=composer-input], form.composer textarea";
 pub const SEND: &str = "[data-testid=send-button], form.composer button[type=submit]";
+
+// Friends, groups, notices (issue 5).
+pub const NAV_CONTACTS: &str = "[data-testid=nav-contacts]";
+pub const REQUESTS_BADGE: &str = "[data-testid=requests-badge]";
+pub const ADD_FRIEND_BUTTON: &str = "[data-testid=add-friend-button]";
+pub const ADD_FRIEND_QUERY: &str = "[data-testid=add-friend-query]";
+pub const ADD_FRIEND_MESSAGE: &str = "[data-testid=add-friend-message]";
+pub const ADD_FRIEND_SEND: &str = "[data-testid=add-friend-send]";
+pub const ADD_FRIEND_DONE: &str = "[data-testid=add-friend-done]";
+pub const FRIEND_REQUEST: &str = "[data-testid=friend-request]";
+pub const OUTGOING_REQUEST: &str = "[data-testid=outgoing-request]";
+pub const NEW_CHAT_BUTTON: &str = MAIN_WINDOW;
+pub const NEW_CHAT_QUERY: &str = "[data-testid=new-chat-query], [data-testid=new-chat] input";
+pub const NEW_CHAT_OPEN_ID: &str = "[data-testid=new-chat-open-id], [data-testid=new-chat] .by-id";
+pub const NEW_GROUP_BUTTON: &str = "[data-testid=new-group-button]";
+pub const NEW_GROUP_NAME: &str = "[data-testid=new-group-name]";
+pub const NEW_GROUP_CREATE: &str = "[data-testid=new-group-create]";
+pub const CHAT_NAME: &str = "[data-testid=chat-name]";
+pub const CHAT_STATUS: &str = "[data-testid=chat-status]";
+pub const NOT_FRIEND_BANNER: &str = "[data-testid=not-friend-banner]";
+pub const GROUP_INFO_BUTTON: &str = "[data-testid=group-info-button]";
+pub const GROUP_RENAME: &str = "[data-testid=group-rename]";
+pub const GROUP_NAME_INPUT: &str = "[data-testid=group-name-input]";
+pub const GROUP_NAME_SAVE: &str = "[data-testid=group-name-save]";
+pub const CONFIRM_OK: &str = "[data-testid=confirm-ok]";
+pub const SYSTEM_LINE: &str = "[data-testid=system-line]";
+pub const MESSAGE_SENDER: &str = "[data-testid=message-sender]";
+pub const FAILED_REASON: &str = "[data-testid=failed-reason]";
+pub const RETRY: &str = "[data-testid=retry-message]";
+pub const NOTICE_CARD: &str = "[data-testid=notice-card]";
+pub const NOTICE_TITLE: &str = "[data-testid=notice-title]";
+pub const NOTICE_BODY: &str = "[data-testid=notice-body]";
+/// The conversation id of the server's notices.
+pub const NOTICES: &str = "notices";
+
+/// A friend in the Contacts tab.
+pub fn friend(id: &str) -> String {
+    format!("[data-testid=friend][data-id=\"{id}\"]")
+}
+
+/// A search result's "Add" button in the add-friend dialog.
+pub fn add_friend_pick(id: &str) -> String {
+    format!("[data-testid=add-friend-user][data-id=\"{id}\"] [data-testid=add-friend-pick]")
+}
+
+/// A friend in the new-chat dialog.
+pub fn new_chat_friend(id: &str) -> String {
+    format!("[data-testid=new-chat-friend][data-id=\"{id}\"]")
+}
+
+/// The message `id` (its `data-id`).
+pub fn message(id: &str) -> String {
+    format!("{MESSAGE}[data-id=\"{id}\"]")
+}
+
+/// A friend in a picker (new group, invite).
+pub fn pick_friend(id: &str) -> String {
+    format!("[data-testid=pick-friend][data-id=\"{id}\"]")
+}
+
+/// A member in the group-info panel.
+pub fn group_member(id: &str) -> String {
+    format!("[data-testid=group-member][data-id=\"{id}\"]")
+}
+
+/// The status icon of the own message `id` while it has `status` (sent, delivered, read…).
+pub fn message_status(id: &str, status: &str) -> String {
+    format!("{} [data-status={status}]", message(id))
+}
 
 pub fn conversation(id: &str) -> String {
     format!("[data-testid=conversation][data-id=\"{id}\"]")
@@ -456,8 +606,8 @@ pub type Rect = (i64, i64, i64, i64);
 /// start the app (each WebDriver session launches the app binary with this environment).
 pub struct AppEnv {
     pub tmp: tempfile::TempDir,
-    /// Kept alive for the test's duration.
-    _server: hongyan_tests::TestServer,
+    /// The real server (kept alive for the test's duration).
+    pub server: hongyan_tests::TestServer,
     pub server_url: String,
     /// The app binary.
     pub app: PathBuf,
@@ -468,9 +618,18 @@ pub struct AppEnv {
     _driver: Proc,
 }
 
+/// The D-Bus address of "no session bus": the app (unless a test gives it a private bus) and
+/// the SDK test clients find no keyring and keep tokens in 0600 files in their temp dirs.
+const NO_BUS: &str = "unix:path=/nonexistent/hongyan-e2e";
+
 /// Panics with a hint unless the embedded UI is built, the app binary exists and there is
 /// an X display; returns the app binary.
 fn preflight() -> PathBuf {
+    // The SDK test clients (`TestClient`, keyring "auto") run in this process. With DISPLAY
+    // set and no session bus, libdbus would autolaunch one over X11 and the keyring probe
+    // would wait on a keyring daemon forever (seen: a login that never returned). The tests
+    // run one at a time and nothing else reads the environment at this point.
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", NO_BUS);
     let index = workspace_root().join("ui/dist/index.html");
     let html = std::fs::read_to_string(&index)
         .unwrap_or_else(|_| panic!("{} is missing: npm run -w ui build", index.display()));
@@ -517,10 +676,7 @@ impl AppEnv {
             ("HONGYAN_DATA_DIR", profile.join("hongyan").into()),
             ("HONGYAN_SERVER", server_url.clone().into()),
             ("HONGYAN_TIMING_FILE", timing_file.clone().into()),
-            (
-                "DBUS_SESSION_BUS_ADDRESS",
-                bus.unwrap_or("unix:path=/nonexistent/hongyan-e2e").into(),
-            ),
+            ("DBUS_SESSION_BUS_ADDRESS", bus.unwrap_or(NO_BUS).into()),
             // No accessibility bus to look for.
             ("NO_AT_BRIDGE", "1".into()),
             ("WEBKIT_DISABLE_DMABUF_RENDERER", "1".into()),
@@ -559,7 +715,7 @@ impl AppEnv {
         }
         Self {
             tmp,
-            _server: server,
+            server,
             server_url,
             app,
             base,
@@ -597,6 +753,59 @@ impl AppEnv {
         }
     }
 
+    /// The URL of the server's HTTP API path `path` (`/login` → `…/api/v1/login`).
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.server_url)
+    }
+
+    /// Signs `user` in over HTTP; returns `(token, user id)`.
+    pub async fn http_login(&self, user: &str, password: &str) -> (String, String) {
+        let v: Value = reqwest::Client::new()
+            .post(self.api("/login"))
+            .json(&json!({"username": user, "password": password}))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .unwrap_or_else(|e| panic!("{user} signs in over HTTP: {e}"))
+            .json()
+            .await
+            .expect("login answer");
+        (
+            v["token"].as_str().expect("token").to_owned(),
+            v["user_id"].as_str().expect("user_id").to_owned(),
+        )
+    }
+
+    /// A user registered and online with a test SDK client (`hongyan_tests::TestClient`:
+    /// its own data dir, fast timers, its events subscribed before login).
+    pub async fn test_client(&self, username: &str) -> hongyan_tests::TestClient {
+        hongyan_tests::TestClient::register(&self.server, username, hongyan_tests::Via::Ws).await
+    }
+
+    /// Makes the app's user `app_user` (password [`PASSWORD`]) and `client` friends: the
+    /// client asks through its SDK, the app's user accepts over HTTP (setup, not the UI under
+    /// test). Returns the app user's id.
+    pub async fn befriend_app_user(
+        &self,
+        app_user: &str,
+        client: &hongyan_tests::TestClient,
+    ) -> String {
+        let (token, app_id) = self.http_login(app_user, PASSWORD).await;
+        let request = client
+            .client
+            .send_friend_request(&app_id, "")
+            .await
+            .expect("friend request");
+        reqwest::Client::new()
+            .post(self.api(&format!("/friends/requests/{}/accept", request.id)))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .expect("accept over HTTP");
+        app_id
+    }
+
     /// A user registered over HTTP and online with an SDK client (its own data dir).
     pub async fn sdk_user(&self, username: &str, nickname: &str) -> (Client, Account) {
         let mut cfg = ClientConfig::new(&self.server_url, self.tmp.path().join(username));
@@ -618,28 +827,9 @@ impl AppEnv {
     /// API (before issue 5) answers 404 to the request: then there is nothing to do.
     pub async fn befriend(&self, a: &str, b: &str) {
         let http = reqwest::Client::new();
-        let api = |path: &str| format!("{}/api/v1{path}", self.server_url);
-        let login = |user: &str| {
-            let req = http
-                .post(api("/login"))
-                .json(&json!({"username": user, "password": PASSWORD}));
-            async move {
-                let v: Value = req
-                    .send()
-                    .await
-                    .and_then(|r| r.error_for_status())
-                    .expect("login over HTTP")
-                    .json()
-                    .await
-                    .expect("login answer");
-                (
-                    v["token"].as_str().expect("token").to_owned(),
-                    v["user_id"].as_str().expect("user_id").to_owned(),
-                )
-            }
-        };
-        let (token_a, _) = login(a).await;
-        let (token_b, id_b) = login(b).await;
+        let api = |path: &str| self.api(path);
+        let (token_a, _) = self.http_login(a, PASSWORD).await;
+        let (token_b, id_b) = self.http_login(b, PASSWORD).await;
         let asked = http
             .post(api("/friends/requests"))
             .bearer_auth(&token_a)

@@ -10,9 +10,12 @@
 //! - The desktop integration, each on its own private D-Bus session (see [`desktop`]):
 //!   single instance, remembered window geometry, the tray (unread count, Show/Hide/Quit) and
 //!   clickable notifications through a real notification daemon.
+//! - Friends, groups, notices, receipts, presence and typing with SDK users on the other
+//!   side ([`social`]).
 
 mod desktop;
 mod harness;
+mod social;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -119,7 +119,13 @@ export const MessageBubble = memo(function MessageBubble({ message, onRetry, fir
       </div>
       <div className="msg-actions">
         {failed && onRetry && (
-          <button type="button" className="msg-action retry" onClick={() => onRetry(message.id)} title={t("msg.retry")}>
+          <button
+            type="button"
+            className="msg-action retry"
+            onClick={() => onRetry(message.id)}
+            title={t("msg.retry")}
+            data-testid="retry-message"
+          >
             <RetryIcon /> {t("msg.retry")}
           </button>
         )}
