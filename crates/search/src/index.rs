@@ -255,22 +255,31 @@ impl SearchIndex {
     /// queries). Not needed for correctness.
     pub fn optimize(&self) -> Result<(), SearchError> {
         let mut state = self.writer()?;
-        // Oldest segment first, so that segments in time order merge into one in time order.
-        let searcher = self.reader.searcher();
-        let mut segments = Vec::new();
-        for reader in searcher.segment_readers() {
-            let oldest = reader.fast_fields().i64(schema::SENT_AT)?.min_value();
-            segments.push((oldest, reader.segment_id()));
-        }
-        segments.sort();
-        let ids: Vec<_> = segments.into_iter().map(|(_, id)| id).collect();
-        if ids.len() > 1 {
-            state.writer.merge(&ids).wait()?;
+        // A background merge may finish between listing the segments and merging them
+        // (tantivy then refuses the merge): list again and retry.
+        for attempt in 1.. {
+            self.reader.reload()?;
+            self.remember_oldest()?;
+            let index = self.reader.searcher().index().clone();
+            let mut ids = index.searchable_segment_ids()?;
+            if ids.len() <= 1 {
+                break;
+            }
+            // Oldest first, so that segments in time order merge into one in time order.
+            {
+                let oldest = self.oldest.lock().map_err(|_| SearchError::Poisoned)?;
+                ids.sort_by_key(|id| oldest.get(id).copied().unwrap_or(i64::MAX));
+            }
+            match state.writer.merge(&ids).wait() {
+                Ok(_) => break,
+                Err(tantivy::TantivyError::InvalidArgument(_)) if attempt < 10 => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
         state.writer.commit()?;
         drop(state);
         self.reader.reload()?;
-        Ok(())
+        self.remember_oldest()
     }
 }
 

@@ -116,7 +116,7 @@ fn main() -> Result<()> {
     let size = dir_size(&index_dir)?;
     let segments = count_segments(&index_dir)?;
     println!(
-        "\n## tantivy build: {:.1} s, {:.0} msg/s; index {:.1} MB = {:.2}× raw text ({segments} segments)",
+        "\n## tantivy build: {:.1} s, {:.0} msg/s; on disk right after the last commit {:.1} MB = {:.2}× raw text ({segments} segments; background merges may still hold replaced files)",
         build.as_secs_f64(),
         corpus.len() as f64 / build.as_secs_f64(),
         mb(size),
