@@ -12,9 +12,12 @@
 //!   clickable notifications through a real notification daemon.
 //! - Friends, groups, notices, receipts, presence and typing with SDK users on the other
 //!   side ([`social`]).
+//! - Message search (issue 6): Ctrl+K, highlighted hits, opening one, an index rebuild
+//!   ([`search`]).
 
 mod desktop;
 mod harness;
+mod search;
 mod social;
 
 use std::process::Stdio;
