@@ -5,6 +5,8 @@ export ROOT
 # One cargo target dir outside the clone, so fresh clones (CI) rebuild incrementally.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hongyan/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# CI builds each tree once: incremental caches would only fill the disk (tens of GB).
+if [[ -n "${CI:-}" ]]; then export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"; fi
 DATA_HOME="${XDG_DATA_HOME:-$HOME/.local/share}"
 export HONGYAN_DATA_HOME="${HONGYAN_DATA_HOME:-$DATA_HOME/hongyan}"
 
