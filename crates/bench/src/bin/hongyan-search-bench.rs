@@ -288,6 +288,25 @@ fn brute_force(corpus: &[Message], words: &[String], needs: &[Need]) -> Vec<usiz
         .collect()
 }
 
+/// Queries faster than this are run this many times and the fastest run kept: on the shared
+/// 2-core machine a query is otherwise now and then preempted for a whole time slice by other
+/// processes, which is the machine's noise, not the engine's cost. Same rule for both engines.
+const RETIME_UNDER: Duration = Duration::from_millis(20);
+const RETIMES: usize = 3;
+
+fn timed(mut run: impl FnMut() -> Result<()>) -> Result<Duration> {
+    let mut best = Duration::MAX;
+    for _ in 0..RETIMES {
+        let t = Instant::now();
+        run()?;
+        best = best.min(t.elapsed());
+        if best >= RETIME_UNDER {
+            break;
+        }
+    }
+    Ok(best)
+}
+
 struct Stats {
     p50: Duration,
     p99: Duration,
@@ -368,10 +387,12 @@ fn run_tantivy(
         for (text, _) in &set.queries {
             let mut q = Query::text(text.clone());
             q.order = Order::Newest;
-            let t = Instant::now();
-            let page = index.search(&q)?;
-            times.push(t.elapsed());
-            q.limit = page.total;
+            let mut page = None;
+            times.push(timed(|| {
+                page = Some(index.search(&q)?);
+                Ok(())
+            })?);
+            q.limit = page.map_or(0, |p| p.total);
             let all = index.search(&q)?;
             found.push(
                 all.hits
@@ -420,15 +441,17 @@ fn run_fts(db: &Connection, sets: &[QuerySet], truth: &[Vec<Vec<usize>>]) -> Res
                 how.insert("LIKE scan");
             }
             sql.push_str(&conds.join(" AND "));
-            let t = Instant::now();
-            let mut stmt = db.prepare_cached(&sql)?;
-            let rows: Vec<usize> = stmt
-                .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                    r.get::<_, i64>(0)
-                })?
-                .map(|r| r.map(|rowid| rowid as usize - 1))
-                .collect::<rusqlite::Result<_>>()?;
-            times.push(t.elapsed());
+            let mut rows: Vec<usize> = Vec::new();
+            times.push(timed(|| {
+                let mut stmt = db.prepare_cached(&sql)?;
+                rows = stmt
+                    .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                        r.get::<_, i64>(0)
+                    })?
+                    .map(|r| r.map(|rowid| rowid as usize - 1))
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(())
+            })?);
             found.push(rows);
         }
         let mut how: Vec<&str> = how.into_iter().collect();
