@@ -184,38 +184,41 @@ fn pending_for(conn: &Connection, me: i64, id: i64) -> Result<RequestRow, StoreE
     Ok(row)
 }
 
+/// Accepts request `id` (addressed to `me`): both become friends.
 fn accept(
     conn: &Connection,
     me: i64,
     id: i64,
 ) -> Result<(FriendRequest, Vec<Delivery>), StoreError> {
-    let row = pending_for(conn, me, id)?;
-    let from = row.1;
-    set_status(conn, id, FriendRequestStatus::Accepted)?;
-    // Any request the other way is settled by this one.
-    conn.prepare_cached(
-        "UPDATE friend_requests SET status = 'accepted'
-         WHERE from_id = ?1 AND to_id = ?2 AND status = 'pending'",
-    )?
-    .execute(params![me, from])?;
-    befriend(conn, me, from, now_ms())?;
-    let row = request_row(conn, id)?.ok_or(StoreError::NotFound)?;
-    let request = to_request(conn, row)?;
-    let deliveries = notify_both(conn, me, from, FriendEventKind::Accepted, Some(&request))?;
-    Ok((request, deliveries))
+    answer(conn, me, id, true)
 }
 
-fn decline(
+/// Settles pending request `id` (addressed to `me`) and tells both sides.
+fn answer(
     conn: &Connection,
     me: i64,
     id: i64,
+    accept_it: bool,
 ) -> Result<(FriendRequest, Vec<Delivery>), StoreError> {
-    let row = pending_for(conn, me, id)?;
-    let from = row.1;
-    set_status(conn, id, FriendRequestStatus::Declined)?;
+    let from = pending_for(conn, me, id)?.1;
+    let (status, event) = if accept_it {
+        (FriendRequestStatus::Accepted, FriendEventKind::Accepted)
+    } else {
+        (FriendRequestStatus::Declined, FriendEventKind::Declined)
+    };
+    set_status(conn, id, status)?;
+    if accept_it {
+        // Any request the other way is settled by this one.
+        conn.prepare_cached(
+            "UPDATE friend_requests SET status = 'accepted'
+             WHERE from_id = ?1 AND to_id = ?2 AND status = 'pending'",
+        )?
+        .execute(params![me, from])?;
+        befriend(conn, me, from, now_ms())?;
+    }
     let row = request_row(conn, id)?.ok_or(StoreError::NotFound)?;
     let request = to_request(conn, row)?;
-    let deliveries = notify_both(conn, me, from, FriendEventKind::Declined, Some(&request))?;
+    let deliveries = notify_both(conn, me, from, event, Some(&request))?;
     Ok((request, deliveries))
 }
 
@@ -263,14 +266,8 @@ impl Store {
         id: i64,
         accept_it: bool,
     ) -> Result<(FriendRequest, Vec<Delivery>), StoreError> {
-        self.write(move |conn| {
-            if accept_it {
-                accept(conn, me, id)
-            } else {
-                decline(conn, me, id)
-            }
-        })
-        .await
+        self.write(move |conn| answer(conn, me, id, accept_it))
+            .await
     }
 
     /// The pending requests to and from `me`.
