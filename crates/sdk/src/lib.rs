@@ -35,6 +35,7 @@ mod engine;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod media;
 pub mod model;
 mod notices;
 pub mod qos;
