@@ -4,6 +4,7 @@ import { App } from "./App";
 import "./styles.css";
 import "./styles-social.css";
 import "./styles-search.css";
+import "./styles-media.css";
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import {
   historyAround,
@@ -7,20 +7,27 @@ import {
   refreshNotices,
   respondFriendRequest,
   retryMessage,
+  sendImage,
+  sendSticker,
   sendText,
   sendTyping,
+  type ImageContent,
   type IpcError,
   type Message,
   type MessageStatus,
+  type PreparedImage,
 } from "../ipc";
 import { useI18n } from "../i18n";
 import { conversationKind, isSystemMessage, TYPEU_NOTICE } from "../lib/conversation";
 import { dayLabel, sameDay } from "../lib/format";
+import { imageFiles, mediaHeight, type StickerRef } from "../lib/media";
 import { useConversationName } from "../lib/names";
 import { useSocial } from "../lib/social";
 import { useDisplayName } from "../lib/users";
 import { ChatHeader } from "./ChatHeader";
 import { Composer } from "./Composer";
+import { ImagePreview } from "./ImagePreview";
+import { ImageViewer } from "./ImageViewer";
 import { MessageBubble } from "./MessageBubble";
 import { NoticeCard } from "./NoticeCard";
 import { SystemLine } from "./SystemLine";
@@ -72,10 +79,27 @@ interface Props {
   focus?: ChatFocus | null;
 }
 
+type OpenImage = (image: ImageContent, m: Message) => void;
+
 /** A group message from someone else, with the sender's name on the first of a run. */
-function GroupBubble({ m, first, onRetry }: { m: Message; first: boolean; onRetry: (id: string) => void }) {
+function GroupBubble({ m, first, onRetry, progress, onOpenImage }: { m: Message; first: boolean; onRetry: (id: string) => void; progress?: number; onOpenImage: OpenImage }) {
   const sender = useDisplayName(m.outgoing ? null : m.from);
-  return <MessageBubble message={m} first={first} onRetry={onRetry} sender={m.outgoing ? undefined : sender} />;
+  return (
+    <MessageBubble
+      message={m}
+      first={first}
+      onRetry={onRetry}
+      sender={m.outgoing ? undefined : sender}
+      progress={progress}
+      onOpenImage={onOpenImage}
+    />
+  );
+}
+
+/** A row's height before it is measured: a message, or its image box (no jump when it loads). */
+function estimateRow(m: Message | undefined): number {
+  const media = m ? mediaHeight(m) : null;
+  return media === null ? 52 : media + 8;
 }
 
 /** Above the messages: why sending may not work here, with the way out. */
@@ -135,6 +159,12 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
   const [flashId, setFlashId] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
+  // An image on its way: the preview before it is sent.
+  const [draft, setDraft] = useState<Uint8Array | null>(null);
+  const [viewing, setViewing] = useState<{ image: ImageContent; sentAt: number } | null>(null);
+  // Own images being uploaded: message id → part sent (0–1).
+  const [progress, setProgress] = useState<Record<string, number>>({});
+  const [dropping, setDropping] = useState(false);
   const scrollRef = useRef<HTMLDivElement>(null);
   const loadingRef = useRef(false);
   const stickToBottom = useRef(false);
@@ -154,7 +184,7 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
   const virtualizer = useVirtualizer({
     count: messages.length + 1, // row 0: "loading older" / "beginning of the conversation"
     getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => (i === 0 ? 48 : 52),
+    estimateSize: (i) => (i === 0 ? 48 : estimateRow(messages[i - 1])),
     getItemKey: (i) => (i === 0 ? "__top" : messages[i - 1].id),
     overscan: 12,
     paddingEnd: 8,
@@ -341,11 +371,16 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
       if (m.conversation_id !== convRef.current) return;
       setMessages((cur) => (cur.some((x) => x.id === m.id) ? upsertMessage(cur, m) : cur));
     });
+    const offProgress = on("upload-progress", ({ message_id, conversation_id, sent, total }) => {
+      if (conversation_id !== convRef.current) return;
+      setProgress((cur) => ({ ...cur, [message_id]: total > 0 ? sent / total : 0 }));
+    });
     return () => {
       offReceived();
       offStatus();
       offRemoved();
       offUpdated();
+      offProgress();
     };
   }, []);
 
@@ -356,19 +391,59 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
     else if (el.scrollHeight - el.scrollTop - el.clientHeight < LOAD_MARGIN) loadNewer();
   };
 
+  /** Shows an own message just stored by the SDK (text, image or sticker) at the bottom. */
+  const sent = (m: Message) => {
+    if (convRef.current !== conversationId) return;
+    // Sent from a jumped-to place: back to the newest messages, where it now is.
+    if (hasNewerRef.current) return load(null);
+    stickToBottom.current = true;
+    setMessages((cur) => upsertMessage(cur, withEarlyStatus(m)));
+  };
+
   const send = async (text: string) => {
     setError(null);
     try {
-      const m = await sendText(conversationId, text);
-      if (convRef.current !== conversationId) return;
-      // Sent from a jumped-to place: back to the newest messages, where it now is.
-      if (hasNewerRef.current) return load(null);
-      stickToBottom.current = true;
-      setMessages((cur) => upsertMessage(cur, withEarlyStatus(m)));
+      sent(await sendText(conversationId, text));
     } catch (e) {
       setError(errorText(e as IpcError));
     }
   };
+
+  // An image from the attach button, a drop or a paste: its bytes go to the preview.
+  const attach = (file: File | undefined) => {
+    if (!file || !file.type.startsWith("image/")) {
+      setError(t("image.onlyImages"));
+      return;
+    }
+    setError(null);
+    file.arrayBuffer().then(
+      (b) => setDraft(new Uint8Array(b)),
+      () => setError(t("image.onlyImages")),
+    );
+  };
+
+  const sendPrepared = async (image: PreparedImage) => {
+    setError(null);
+    try {
+      const m = await sendImage(conversationId, image);
+      setDraft(null);
+      sent(m);
+    } catch (e) {
+      setDraft(null);
+      setError(errorText(e as IpcError));
+    }
+  };
+
+  const sendStickerRef = async ({ pack, id }: StickerRef) => {
+    setError(null);
+    try {
+      sent(await sendSticker(conversationId, pack, id));
+    } catch (e) {
+      setError(errorText(e as IpcError));
+    }
+  };
+
+  const openImage = useCallback<OpenImage>((image, m) => setViewing({ image, sentAt: m.sent_at }), []);
 
   const retry = useCallback(
     async (id: string) => {
@@ -390,9 +465,34 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
 
   const items = virtualizer.getVirtualItems();
   const canWrite = kind === "direct" || (kind === "group" && (!social.groupsLoaded || !!social.group(conversationId)));
+  const canAttach = canWrite;
+  // HTML5 drag and drop (the window's native drop handler is off): files only.
+  const dragsFiles = (e: DragEvent) => canAttach && Array.from(e.dataTransfer.types).includes("Files");
 
   return (
-    <section className={`chat chat-${kind}`} aria-label={name}>
+    <section
+      className={`chat chat-${kind}`}
+      aria-label={name}
+      onDragEnter={(e) => {
+        if (!dragsFiles(e)) return;
+        e.preventDefault();
+        setDropping(true);
+      }}
+      onDragOver={(e) => {
+        if (!dragsFiles(e)) return;
+        e.preventDefault();
+        e.dataTransfer.dropEffect = "copy";
+      }}
+      onDragLeave={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDropping(false);
+      }}
+      onDrop={(e) => {
+        if (!dragsFiles(e)) return;
+        e.preventDefault();
+        setDropping(false);
+        attach(imageFiles(e.dataTransfer.files)[0] ?? e.dataTransfer.files[0]);
+      }}
+    >
       <ChatHeader conversationId={conversationId} me={me} infoOpen={infoOpen} onToggleInfo={onToggleInfo} />
       <ChatBanner conversationId={conversationId} me={me} onAddFriend={onAddFriend} />
       <div className="messages" ref={scrollRef} onScroll={onScroll} data-testid="messages">
@@ -419,8 +519,9 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
             let body;
             if (isSystemMessage(m)) body = <SystemLine message={m} me={me} />;
             else if (m.typeu === TYPEU_NOTICE) body = <NoticeCard message={m} />;
-            else if (kind === "group") body = <GroupBubble m={m} first={first} onRetry={retry} />;
-            else body = <MessageBubble message={m} first={first} onRetry={retry} />;
+            else if (kind === "group")
+              body = <GroupBubble m={m} first={first} onRetry={retry} progress={progress[m.id]} onOpenImage={openImage} />;
+            else body = <MessageBubble message={m} first={first} onRetry={retry} progress={progress[m.id]} onOpenImage={openImage} />;
             return (
               <div
                 key={row.key}
@@ -460,8 +561,22 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
           </div>
         )
       ) : (
-        <Composer onSend={send} error={error} disabled={!canWrite} onTyping={kind === "direct" ? typing : undefined} />
+        <Composer
+          onSend={send}
+          error={error}
+          disabled={!canWrite}
+          onTyping={kind === "direct" ? typing : undefined}
+          onAttach={canAttach ? attach : undefined}
+          onSticker={canAttach ? (s) => void sendStickerRef(s) : undefined}
+        />
       )}
+      {dropping && (
+        <div className="drop-overlay" data-testid="drop-overlay">
+          <span>{t("composer.dropHere")}</span>
+        </div>
+      )}
+      {draft && <ImagePreview bytes={draft} onSend={sendPrepared} onCancel={() => setDraft(null)} />}
+      {viewing && <ImageViewer image={viewing.image} sentAt={viewing.sentAt} onClose={() => setViewing(null)} />}
     </section>
   );
 }

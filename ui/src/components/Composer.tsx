@@ -1,6 +1,7 @@
 import { lazy, Suspense, useCallback, useLayoutEffect, useRef, useState } from "react";
 import { useI18n } from "../i18n";
-import { SendIcon, SmileIcon } from "./icons";
+import { imageFiles, type StickerRef } from "../lib/media";
+import { PaperclipIcon, SendIcon, SmileIcon } from "./icons";
 
 interface Props {
   /** Sends the text; resolves when the command returned (the message is stored). */
@@ -9,6 +10,10 @@ interface Props {
   error?: string | null;
   /** "I am typing": called as the text changes, at most once per TYPING_EVERY_MS. */
   onTyping?: () => void;
+  /** An image picked with the attach button or pasted: opens the preview. No button without it. */
+  onAttach?: (file: File) => void;
+  /** Sends a sticker from the picker's stickers tab (no tab without it). */
+  onSticker?: (sticker: StickerRef) => void;
 }
 
 /** The server relays at most one typing event per second; more IPC calls would be wasted. */
@@ -20,11 +25,12 @@ const MAX_HEIGHT = 160;
 // a separate chunk the web process only parses and keeps when someone wants an emoji.
 const EmojiPicker = lazy(() => import("./EmojiPicker").then((m) => ({ default: m.EmojiPicker })));
 
-export function Composer({ onSend, disabled, error, onTyping }: Props) {
+export function Composer({ onSend, disabled, error, onTyping, onAttach, onSticker }: Props) {
   const { t } = useI18n();
   const [text, setText] = useState("");
   const [picker, setPicker] = useState(false);
   const area = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
   const lastTyping = useRef(0);
 
   const changed = (value: string) => {
@@ -79,7 +85,7 @@ export function Composer({ onSend, disabled, error, onTyping }: Props) {
       )}
       {picker && (
         <Suspense fallback={null}>
-          <EmojiPicker onPick={insert} onClose={closePicker} />
+          <EmojiPicker onPick={insert} onClose={closePicker} onSticker={disabled ? undefined : onSticker} />
         </Suspense>
       )}
       <form
@@ -100,6 +106,34 @@ export function Composer({ onSend, disabled, error, onTyping }: Props) {
         >
           <SmileIcon />
         </button>
+        {onAttach && (
+          <>
+            <button
+              type="button"
+              className="icon-btn"
+              aria-label={t("composer.attach")}
+              title={t("composer.attach")}
+              disabled={disabled}
+              onClick={() => fileInput.current?.click()}
+              data-testid="attach-button"
+            >
+              <PaperclipIcon />
+            </button>
+            <input
+              ref={fileInput}
+              type="file"
+              accept="image/*"
+              hidden
+              data-testid="attach-input"
+              onChange={(e) => {
+                const file = e.target.files?.[0];
+                // Cleared so that picking the same file again is a change too.
+                e.target.value = "";
+                if (file) onAttach(file);
+              }}
+            />
+          </>
+        )}
         <textarea
           ref={area}
           data-testid="composer-input"
@@ -109,6 +143,13 @@ export function Composer({ onSend, disabled, error, onTyping }: Props) {
           placeholder={t("composer.placeholder")}
           aria-label={t("composer.placeholder")}
           onChange={(e) => changed(e.target.value)}
+          onPaste={(e) => {
+            // A pasted image (a screenshot, a copied file) goes to the preview; text pastes as usual.
+            const files = onAttach ? imageFiles(e.clipboardData?.files) : [];
+            if (files.length === 0) return;
+            e.preventDefault();
+            onAttach?.(files[0]);
+          }}
           onKeyDown={(e) => {
             // Enter sends, Shift+Enter is a new line; never send while an IME is composing.
             if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing && e.keyCode !== 229) {

@@ -1,15 +1,24 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useI18n, type StringKey } from "../i18n";
 import { byGroup, GROUPS, loadRecent, pushRecent, searchEmoji, EMOJI } from "../lib/emoji";
-import { ClockIcon, SearchIcon } from "./icons";
+import type { StickerRef } from "../lib/media";
+import { ClockIcon, SearchIcon, StickerIcon } from "./icons";
+import { StickerPanel } from "./StickerPanel";
 
-type Tab = "recent" | number;
+type Tab = "recent" | "stickers" | number;
 
 const TAB_ICON: Record<number, string> = { 0: "😀", 1: "👋", 3: "🐻", 4: "🍔", 5: "✈️", 6: "⚽", 7: "💡", 8: "❤️", 9: "🏁" };
 
 const labelOf = new Map(EMOJI.map((e) => [e.unicode, e.label]));
 
-export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onClose: () => void }) {
+interface Props {
+  onPick: (emoji: string) => void;
+  onClose: () => void;
+  /** Sends a sticker; without it the picker has no stickers tab. */
+  onSticker?: (sticker: StickerRef) => void;
+}
+
+export function EmojiPicker({ onPick, onClose, onSticker }: Props) {
   const { t } = useI18n();
   const [query, setQuery] = useState("");
   const [recent, setRecent] = useState<string[]>(() => loadRecent());
@@ -36,6 +45,7 @@ export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => vo
 
   const items = useMemo(() => {
     if (query.trim()) return searchEmoji(query).map((e) => ({ unicode: e.unicode, label: e.label }));
+    if (tab === "stickers") return [];
     if (tab === "recent") return recent.map((u) => ({ unicode: u, label: labelOf.get(u) ?? u }));
     return byGroup(tab).map((e) => ({ unicode: e.unicode, label: e.label }));
   }, [query, tab, recent]);
@@ -45,7 +55,8 @@ export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => vo
     onPick(u);
   };
 
-  const title = query.trim()
+  const stickers = tab === "stickers" && !query.trim() && !!onSticker;
+  const title = query.trim() || tab === "stickers"
     ? null
     : tab === "recent"
       ? t("emoji.recent")
@@ -102,23 +113,49 @@ export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => vo
             {TAB_ICON[g]}
           </button>
         ))}
+        {onSticker && (
+          <button
+            type="button"
+            role="tab"
+            aria-selected={stickers}
+            className={`emoji-tab${stickers ? " active" : ""}`}
+            title={t("sticker.tab")}
+            aria-label={t("sticker.tab")}
+            data-testid="sticker-tab"
+            onClick={() => {
+              setQuery("");
+              setTab("stickers");
+            }}
+          >
+            <StickerIcon width={18} height={18} />
+          </button>
+        )}
       </div>
       {title && <div className="emoji-section-title">{title}</div>}
-      <div className="emoji-grid" data-testid="emoji-grid">
-        {items.length === 0 && <div className="emoji-none">{t("emoji.none")}</div>}
-        {items.map((e) => (
-          <button
-            key={e.unicode}
-            type="button"
-            className="emoji-btn"
-            title={e.label}
-            aria-label={e.label}
-            onClick={() => pick(e.unicode)}
-          >
-            {e.unicode}
-          </button>
-        ))}
-      </div>
+      {stickers && onSticker ? (
+        <StickerPanel
+          onPick={(s) => {
+            onSticker(s);
+            onClose();
+          }}
+        />
+      ) : (
+        <div className="emoji-grid" data-testid="emoji-grid">
+          {items.length === 0 && <div className="emoji-none">{t("emoji.none")}</div>}
+          {items.map((e) => (
+            <button
+              key={e.unicode}
+              type="button"
+              className="emoji-btn"
+              title={e.label}
+              aria-label={e.label}
+              onClick={() => pick(e.unicode)}
+            >
+              {e.unicode}
+            </button>
+          ))}
+        </div>
+      )}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 // The only module that talks to the Rust side (Tauri commands and events).
 // Contract: docs/IPC.md. Every command rejects with an `IpcError` ({ kind, message }).
-import { invoke } from "@tauri-apps/api/core";
+import { convertFileSrc, invoke, type InvokeArgs, type InvokeOptions } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
   Account,
@@ -14,13 +14,16 @@ import type {
   Group,
   EventName,
   HistoryCursor,
+  ImageQuality,
   IndexStatus,
   IpcError,
   Member,
   Message,
+  PreparedImage,
   SearchPage,
   SearchQuery,
   Settings,
+  StickerPack,
   User,
 } from "./types";
 
@@ -40,9 +43,9 @@ export function isIpcError(e: unknown): e is IpcError {
   return !!e && typeof e === "object" && "kind" in e && "message" in e;
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(cmd: string, args?: InvokeArgs, options?: InvokeOptions): Promise<T> {
   try {
-    return await invoke<T>(cmd, args);
+    return await invoke<T>(cmd, args, options);
   } catch (e) {
     throw toIpcError(e);
   }
@@ -112,6 +115,45 @@ export const searchMessages = (q: SearchQuery) => {
 export const historyAround = (conversationId: string, messageId: string, limit: number) =>
   call<Message[]>("history_around", { conversationId, messageId, limit });
 export const indexStatus = () => call<IndexStatus>("index_status");
+
+// Images and stickers (docs/MEDIA.md, issue 7).
+/**
+ * Compresses an image file (its bytes go as the raw request body, not as JSON) and caches the
+ * result; the answer says what would be sent. Call again to change the quality.
+ */
+export const prepareImage = (bytes: Uint8Array, quality: ImageQuality) =>
+  call<PreparedImage>("prepare_image", bytes, { headers: { quality } });
+/** Stores the image message at once (status sending); the upload runs in the background. */
+export const sendImage = (to: string, image: PreparedImage) => call<Message>("send_image", { to, image });
+export const stickerPacks = () => call<StickerPack[]>("sticker_packs");
+export const sendSticker = (to: string, pack: string, id: string) => call<Message>("send_sticker", { to, pack, id });
+/** Asks where to save a cached image (native dialog); the chosen path, or null when cancelled. */
+export const saveMedia = (sha256: string, suggestedName: string) =>
+  call<string | null>("save_media", { sha256, suggestedName });
+
+/**
+ * A `hymedia` URL, answered by src-tauri from the SDK's media cache. Tauri knows the
+ * platform's form of a custom scheme (`hymedia://localhost/…`, or `http://hymedia.localhost/…`
+ * on Windows) but percent-encodes the whole path, slashes too: the segments are put back
+ * apart so the URL reads as in docs/MEDIA.md. A test backend may answer a data: or blob: URL.
+ */
+function hymediaUrl(segments: string[]): string {
+  const path = segments.join("/");
+  const tail = segments.map(encodeURIComponent).join("/");
+  let url: string;
+  try {
+    url = convertFileSrc(path, "hymedia");
+  } catch {
+    return `hymedia://localhost/${tail}`; // not inside Tauri
+  }
+  const whole = encodeURIComponent(path);
+  return url.endsWith(whole) ? url.slice(0, url.length - whole.length) + tail : url;
+}
+
+/** The URL of a cached image or thumbnail (downloaded on first view). */
+export const mediaUrl = (sha256: string) => hymediaUrl(["media", sha256]);
+/** The URL of a sticker's image. */
+export const stickerUrl = (pack: string, id: string) => hymediaUrl(["sticker", pack, id]);
 
 export type Unlisten = () => void;
 

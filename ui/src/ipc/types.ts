@@ -171,6 +171,72 @@ export interface IndexStatus {
   total: number;
 }
 
+// Images and stickers (docs/MEDIA.md, issue 7).
+/** Standard: long edge 1280 px; HD: 2560 px; Original: the file untouched (metadata removed). */
+export type ImageQuality = "standard" | "hd" | "original";
+
+export interface PreparedThumb {
+  sha256: string;
+  width: number;
+  height: number;
+  size: number;
+}
+
+/** An image compressed and cached by `prepare_image`, ready for `send_image`. */
+export interface PreparedImage {
+  sha256: string;
+  mime: string;
+  width: number;
+  height: number;
+  /** Bytes that will be sent. */
+  size: number;
+  /** Bytes of the file the user picked. */
+  original_size: number;
+  kept_original: boolean;
+  thumb: PreparedThumb;
+}
+
+export interface Sticker {
+  id: string;
+  name: string;
+  url: string;
+  w: number;
+  h: number;
+}
+
+export interface StickerPack {
+  id: string;
+  name: string;
+  stickers: Sticker[];
+}
+
+/** The content of an image message (typeu 2). */
+export interface ImageContent {
+  sha256: string;
+  url: string;
+  mime: string;
+  w: number;
+  h: number;
+  size: number;
+  thumb: { sha256: string; url: string; w: number; h: number };
+}
+
+/** The content of a sticker message (typeu 3). */
+export interface StickerContent {
+  pack: string;
+  id: string;
+  url: string;
+  w: number;
+  h: number;
+}
+
+export interface UploadProgress {
+  message_id: string;
+  conversation_id: string;
+  sent: number;
+  total: number;
+}
+
 /** Event name → payload. */
 export interface EventMap {
   "message-received": Message;
@@ -192,6 +258,7 @@ export interface EventMap {
   "message-removed": { id: string; conversation_id: string };
   "message-updated": Message;
   "index-progress": { done: number; total: number };
+  "upload-progress": UploadProgress;
 }
 
 export type EventName = keyof EventMap;
