@@ -15,12 +15,17 @@ use crate::engine::{self, Command, EngineConfig, EngineHandle, Session};
 use crate::error::{Error, Result};
 use crate::events::{ConnectionState, Event};
 use crate::http::Http;
+use crate::media::cache::MediaCache;
+use crate::media::stickers::StickerCache;
+use crate::media::upload::Uploads;
+use crate::media::{compress, CompressOptions, ImageQuality};
 use crate::model::{
     Account, Conversation, Friend, FriendRequest, FriendRequests, Group, HistoryCursor, Member,
-    Message, RegisteredUser, User,
+    Message, PreparedImage, PreparedThumb, RegisteredUser, StickerContent, StickerPack, User,
 };
 use crate::search::{self, IndexStatus, Query, SearchHandle, SearchPage, SearchService};
 use crate::secrets::{self, LastAccount, SecretBackend, SecretKey, SecretStore};
+use crate::store::UploadFile;
 use crate::store::{self, Store};
 use crate::throttle::Throttle;
 
@@ -65,6 +70,7 @@ struct Active {
 impl Drop for Inner {
     fn drop(&mut self) {
         if let Some(active) = self.active.get_mut().take() {
+            active.session.uploads.abort_all();
             active.engine.task.abort();
         }
     }
@@ -298,6 +304,9 @@ impl Client {
             commands,
             presence: self.inner.presence.clone(),
             core_level: self.inner.version.core_level,
+            media: MediaCache::new(&key.dir),
+            stickers: StickerCache::new(&key.dir),
+            uploads: Uploads::default(),
         });
         let cfg = EngineConfig {
             endpoint: self.inner.endpoint.clone(),
@@ -443,9 +452,23 @@ impl Client {
         Ok(message)
     }
 
-    /// Sends a Failed own message again (same id). Returns it with status Sending.
+    /// Sends a Failed own message again (same id). Returns it with status Sending. An image
+    /// whose upload failed uploads again (resuming what the server kept) and is sent after.
     pub async fn retry(&self, message_id: &str) -> Result<Message> {
         let (session, commands) = self.session().await?;
+        let id = message_id.to_owned();
+        let restarted = session.store.call(move |s| s.restart_upload(&id)).await?;
+        if let Some((m, upload)) = restarted {
+            session.emit(Event::MessageStatusChanged {
+                id: m.id.clone(),
+                status: m.status.clone(),
+            });
+            // Offline: the next login starts it.
+            if self.connection_state() == ConnectionState::Connected {
+                Uploads::start(&session, upload);
+            }
+            return Ok(m);
+        }
         let id = message_id.to_owned();
         let m = session
             .store
@@ -457,6 +480,140 @@ impl Client {
         });
         let _ = commands.send(Command::Send(m.to_envelope()));
         Ok(m)
+    }
+
+    /// Compresses an image the user picked (docs/MEDIA.md: upright, long edge 1280 px for
+    /// `Standard`, 2560 for `Hd`, untouched but for metadata for `Original`; EXIF/GPS
+    /// removed; a ≤ 320 px thumbnail) on a blocking thread, and writes the image and its
+    /// thumbnail into the account's media cache. Errors: [`Error::Media`] (too large, too
+    /// many pixels, not JPEG/PNG/GIF/WebP, unreadable).
+    pub async fn prepare_image(
+        &self,
+        bytes: Vec<u8>,
+        quality: ImageQuality,
+    ) -> Result<PreparedImage> {
+        let (session, _) = self.session().await?;
+        let cache = session.media.clone();
+        tokio::task::spawn_blocking(move || prepare(&cache, &bytes, quality)).await?
+    }
+
+    /// Sends an image prepared by [`Client::prepare_image`] to `to` (typeu 2, the
+    /// docs/MEDIA.md content). The message is stored at once (status Sending) and returned;
+    /// its thumbnail and image upload in the background ([`Event::UploadProgress`]; files
+    /// the server has already are skipped, a broken upload resumes where it stopped), and
+    /// only then does its envelope join the outbox. A failed upload turns it Failed
+    /// {0, "upload failed: …"} and [`Client::retry`] uploads again; an upload cut short by
+    /// quitting resumes after the next login. Errors: the image is not in this account's
+    /// media cache (`Error::InvalidRequest`: prepare it first).
+    pub async fn send_image(&self, to: &str, image: &PreparedImage) -> Result<Message> {
+        let (session, _) = self.session().await?;
+        let mut files = Vec::with_capacity(2);
+        for (sha, size) in [
+            (&image.thumb.sha256, image.thumb.size),
+            (&image.sha256, image.size),
+        ] {
+            let cached = session.media.get(sha)?;
+            if cached.is_none() {
+                return Err(Error::InvalidRequest(format!(
+                    "image {sha} is not in the media cache; prepare it first"
+                )));
+            }
+            if !files.iter().any(|f: &UploadFile| &f.sha256 == sha) {
+                files.push(UploadFile {
+                    sha256: sha.clone(),
+                    size,
+                });
+            }
+        }
+        let content = serde_json::to_string(&image.content())
+            .map_err(|e| Error::Protocol(format!("image content: {e}")))?;
+        let (message, upload) = self
+            .store_held(&session, to, kinds::IMAGE, &content, files)
+            .await?;
+        if self.connection_state() == ConnectionState::Connected {
+            Uploads::start(&session, upload);
+        }
+        Ok(message)
+    }
+
+    /// Stores an own message whose `files` upload first (no outbox row yet).
+    async fn store_held(
+        &self,
+        session: &Session,
+        to: &str,
+        typeu: i32,
+        content: &str,
+        files: Vec<UploadFile>,
+    ) -> Result<(Message, crate::store::PendingUpload)> {
+        if to.is_empty() || to == hongyan_protocol::SERVER_ID {
+            return Err(Error::InvalidRequest("no recipient".into()));
+        }
+        let now = now_ms();
+        let message = Message::new_outgoing(&session.user_id, to, typeu, content, now);
+        if message.to_envelope().encode().len() > MAX_BODY {
+            return Err(Error::MessageTooLarge);
+        }
+        let (m, f) = (message.clone(), files.clone());
+        let conversation = session
+            .store
+            .call(move |s| {
+                s.insert_outgoing_held(&m, &f, now)?;
+                s.conversation(&m.conversation_id)
+            })
+            .await?;
+        if let Some(c) = conversation {
+            session.emit(Event::ConversationUpdated(c));
+        }
+        let upload = crate::store::PendingUpload {
+            message_id: message.id.clone(),
+            conversation_id: message.conversation_id.clone(),
+            files,
+            pending: true,
+        };
+        Ok((message, upload))
+    }
+
+    /// The local file of media `sha256` (an image or thumbnail of a message), from the
+    /// account's media cache; downloaded (with this session's token, checked against the
+    /// hash) when it is not there yet. Errors: [`Error::MediaUnavailable`] when the server
+    /// does not have it; `Error::InvalidRequest` for a malformed hash.
+    pub async fn media_path(&self, sha256: &str) -> Result<PathBuf> {
+        let (session, _) = self.session().await?;
+        session
+            .media
+            .fetch(&self.inner.http, &session.token, sha256)
+            .await
+    }
+
+    /// The server's sticker packs (remembered; when the server cannot be reached, the
+    /// last list seen).
+    pub async fn sticker_packs(&self) -> Result<Vec<StickerPack>> {
+        let (session, _) = self.session().await?;
+        session.stickers.packs(&self.inner.http).await
+    }
+
+    /// The local PNG of sticker `id` of `pack` (downloaded once, then cached).
+    pub async fn sticker_path(&self, pack: &str, id: &str) -> Result<PathBuf> {
+        let (session, _) = self.session().await?;
+        session.stickers.path(&self.inner.http, pack, id).await
+    }
+
+    /// Sends sticker `id` of `pack` (typeu 3 `{"pack","id","url","w","h"}` with the size
+    /// the server lists). Clients too old for stickers get the server's text fallback.
+    /// Errors: `Error::InvalidRequest` for a sticker the server does not list.
+    pub async fn send_sticker(&self, to: &str, pack: &str, id: &str) -> Result<Message> {
+        let (session, _) = self.session().await?;
+        let sticker = session.stickers.find(&self.inner.http, pack, id).await?;
+        let content = StickerContent {
+            pack: pack.to_owned(),
+            id: sticker.id,
+            url: crate::model::sticker_url(pack, id),
+            w: sticker.w,
+            h: sticker.h,
+        };
+        let content = serde_json::to_string(&content)
+            .map_err(|e| Error::Protocol(format!("sticker content: {e}")))?;
+        self.send(to, kinds::STICKER, &content).await
     }
 
     /// Up to `limit` messages of a conversation older than `before`, newest first
@@ -862,6 +1019,7 @@ impl Client {
         let Some(active) = active else {
             return Err(Error::NotLoggedIn);
         };
+        active.session.uploads.abort_all();
         stop_engine(active.engine, Command::Logout).await;
         self.close_search(active.search).await;
         if let Err(e) = self.inner.http.logout(&active.session.token).await {
@@ -877,11 +1035,44 @@ impl Client {
     pub async fn shutdown(&self) {
         let active = self.inner.active.lock().await.take();
         if let Some(active) = active {
+            active.session.uploads.abort_all();
             stop_engine(active.engine, Command::Shutdown).await;
             self.close_search(active.search).await;
         }
         self.set_account(None);
     }
+}
+
+/// Compresses `bytes` and caches the image and its thumbnail (blocking).
+fn prepare(cache: &MediaCache, bytes: &[u8], quality: ImageQuality) -> Result<PreparedImage> {
+    let out = compress(bytes, &CompressOptions::for_quality(quality))?;
+    let sha256 = cache.put(&out.bytes)?;
+    let size = out.bytes.len() as u64;
+    let thumb = match &out.thumb {
+        Some(t) => PreparedThumb {
+            sha256: cache.put(&t.bytes)?,
+            width: t.width,
+            height: t.height,
+            size: t.bytes.len() as u64,
+        },
+        // Small enough to be its own thumbnail.
+        None => PreparedThumb {
+            sha256: sha256.clone(),
+            width: out.width,
+            height: out.height,
+            size,
+        },
+    };
+    Ok(PreparedImage {
+        sha256,
+        mime: out.mime.to_owned(),
+        width: out.width,
+        height: out.height,
+        size,
+        original_size: bytes.len() as u64,
+        kept_original: out.kept_original,
+        thumb,
+    })
 }
 
 /// Typeu 92 `{"typing":true}` from `me` to `to`: no QoS, no fp.

@@ -1,7 +1,8 @@
 //! The engine: the single task that owns the long connection. It logs in, sends
 //! heartbeats, detects dead links, reconnects with backoff, flushes and resends the outbox
 //! (QoS), stores and ACKs incoming messages and dispatches events. A companion task runs
-//! HTTP syncs on request (coalesced through a `Notify`).
+//! HTTP syncs on request (coalesced through a `Notify`). After each login it also starts the
+//! pending image uploads (`media/upload.rs`), which release their envelopes into the outbox.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,9 @@ use crate::connection::{Connection, Endpoint, RecvError};
 use crate::error::{Error, Result};
 use crate::events::{ConnectionState, Event};
 use crate::http::Http;
+use crate::media::cache::MediaCache;
+use crate::media::stickers::StickerCache;
+use crate::media::upload::Uploads;
 use crate::qos::{self, QosPolicy};
 use crate::store::Store;
 use crate::sync;
@@ -42,6 +46,12 @@ pub(crate) struct Session {
     pub presence: Arc<Mutex<HashMap<String, bool>>>,
     /// The core_level this client announces.
     pub core_level: u32,
+    /// The account's media cache (`<account dir>/media/`).
+    pub media: MediaCache,
+    /// The account's sticker packs and images (`<account dir>/stickers/`).
+    pub stickers: StickerCache,
+    /// Running image uploads (at most one task per message).
+    pub uploads: Uploads,
 }
 
 impl Session {
@@ -355,6 +365,9 @@ impl Engine {
         if self.flush_outbox(&mut conn).await.is_err() {
             return End::Dropped;
         }
+        // Image messages held for their upload: the uploads run over HTTP beside the link
+        // and release each envelope into the outbox when done.
+        Uploads::resume_pending(&self.session).await;
         self.sync_notify.notify_one();
         self.notices_notify.notify_one();
 

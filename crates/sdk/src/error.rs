@@ -75,6 +75,23 @@ pub enum Error {
     /// The search index failed or is not available.
     #[error("search is not available: {0}")]
     Search(String),
+    /// An image could not be prepared for sending (too large, too many pixels, not an
+    /// image the SDK can send, unreadable).
+    #[error("{0}")]
+    Media(#[from] crate::media::MediaError),
+    /// The server refused a file as larger than it accepts (HTTP 413).
+    #[error("the file is too large for the server: {0}")]
+    MediaTooLarge(String),
+    /// The server does not accept this kind of file (HTTP 415; JPEG, PNG, GIF, WebP only).
+    #[error("the server does not accept this file type: {0}")]
+    UnsupportedMedia(String),
+    /// The server received bytes that do not match the file's hash (HTTP 400
+    /// `hash_mismatch`): the file changed or was damaged on the way.
+    #[error("the uploaded file was damaged on the way (its hash does not match)")]
+    HashMismatch,
+    /// The server does not have this image (or sticker): it cannot be shown.
+    #[error("image unavailable: {0} is not on the server")]
+    MediaUnavailable(String),
     /// Local file I/O failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -93,6 +93,15 @@ pub enum Event {
         done: u64,
         total: u64,
     },
+    /// An image message's files are uploading: `sent` of `total` bytes (thumbnail and image
+    /// together; files the server already had count as sent). The envelope goes out after
+    /// the last one, `sent == total`.
+    UploadProgress {
+        message_id: String,
+        conversation_id: String,
+        sent: u64,
+        total: u64,
+    },
 }
 
 #[cfg(test)]
@@ -137,6 +146,16 @@ mod tests {
                     total: 2500,
                 },
                 json!({"type":"index_progress","data":{"done":1000,"total":2500}}),
+            ),
+            (
+                Event::UploadProgress {
+                    message_id: "m1".into(),
+                    conversation_id: "7".into(),
+                    sent: 10,
+                    total: 40,
+                },
+                json!({"type":"upload_progress",
+                       "data":{"message_id":"m1","conversation_id":"7","sent":10,"total":40}}),
             ),
         ];
         for (event, want) in cases {

@@ -13,7 +13,9 @@ use hongyan_protocol::api::{
 };
 
 use crate::error::{Error, Result};
-use crate::model::{Friend, FriendRequest, FriendRequests, Group, Member, RegisteredUser, User};
+use crate::model::{
+    Friend, FriendRequest, FriendRequests, Group, Member, RegisteredUser, StickerPack, User,
+};
 
 /// Largest page the server serves.
 pub const MAX_SYNC_LIMIT: u32 = 500;
@@ -89,6 +91,33 @@ struct ErrorDetail {
 pub struct Http {
     client: reqwest::Client,
     base: Url,
+    /// The per-request timeout; for media transfers the longest wait without progress.
+    timeout: std::time::Duration,
+}
+
+/// `Upload-Offset`: how much of an unfinished upload the server holds / where a PUT resumes.
+pub const UPLOAD_OFFSET: &str = "upload-offset";
+
+/// A media transfer has no overall deadline (files can be large and links slow); it is
+/// stopped instead when it makes no progress for [`Http::stall_timeout`].
+const TRANSFER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// What `HEAD /api/v1/media/{sha256}` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaHead {
+    /// The server has the file: nothing to upload.
+    Stored { size: u64 },
+    /// Not stored; this user's unfinished upload holds `offset` bytes (0 if none).
+    Missing { offset: u64 },
+}
+
+/// What a media `PUT` achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// Stored (now or before).
+    Stored,
+    /// 409 `offset_mismatch`: the server holds `actual` bytes; resume from there.
+    OffsetMismatch { actual: u64 },
 }
 
 /// The default headers every request carries.
@@ -111,7 +140,16 @@ impl Http {
             .connect_timeout(timeout)
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
-        Ok(Self { client, base })
+        Ok(Self {
+            client,
+            base,
+            timeout,
+        })
+    }
+
+    /// How long a media transfer may go without moving a byte before it counts as broken.
+    pub fn stall_timeout(&self) -> std::time::Duration {
+        self.timeout
     }
 
     /// The server's base URL.
@@ -345,6 +383,138 @@ impl Http {
     }
 }
 
+/// Media and stickers (docs/MEDIA.md).
+impl Http {
+    /// `HEAD /api/v1/media/{sha256}`.
+    pub async fn media_head(&self, token: &str, sha256: &str) -> Result<MediaHead> {
+        let req = self.request(Method::HEAD, &media_path(sha256)?, Some(token))?;
+        let resp = req.send().await?;
+        match resp.status() {
+            s if s.is_success() => Ok(MediaHead::Stored {
+                size: resp.content_length().unwrap_or(0),
+            }),
+            StatusCode::NOT_FOUND => Ok(MediaHead::Missing {
+                offset: header_u64(resp.headers(), UPLOAD_OFFSET).unwrap_or(0),
+            }),
+            status => Err(map_error(status, "")),
+        }
+    }
+
+    /// `PUT /api/v1/media/{sha256}` of `len` bytes starting at byte `offset` of the file
+    /// (`Upload-Offset` when resuming). No overall deadline: the caller watches progress.
+    pub async fn media_put(
+        &self,
+        token: &str,
+        sha256: &str,
+        offset: u64,
+        len: u64,
+        body: reqwest::Body,
+    ) -> Result<PutOutcome> {
+        let mut req = self
+            .request(Method::PUT, &media_path(sha256)?, Some(token))?
+            .timeout(TRANSFER_DEADLINE)
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
+        if offset > 0 {
+            req = req.header(UPLOAD_OFFSET, offset);
+        }
+        let resp = req.body(body).send().await?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(PutOutcome::Stored);
+        }
+        if status == StatusCode::CONFLICT {
+            if let Some(actual) = header_u64(resp.headers(), UPLOAD_OFFSET) {
+                return Ok(PutOutcome::OffsetMismatch { actual });
+            }
+        }
+        let text = resp.text().await.unwrap_or_default();
+        Err(map_media_error(status, &text))
+    }
+
+    /// `GET /api/v1/media/{sha256}`: the answer, its body still to be streamed (no overall
+    /// deadline: the caller watches progress). 404 is [`Error::MediaUnavailable`].
+    pub async fn media_get(&self, token: &str, sha256: &str) -> Result<reqwest::Response> {
+        let req = self
+            .request(Method::GET, &media_path(sha256)?, Some(token))?
+            .timeout(TRANSFER_DEADLINE);
+        let resp = req.send().await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Err(Error::MediaUnavailable(sha256.to_owned()));
+        }
+        check(resp).await
+    }
+
+    /// `GET /api/v1/stickers`: the server's sticker packs.
+    pub async fn sticker_packs(&self) -> Result<Vec<StickerPack>> {
+        #[derive(Deserialize)]
+        struct Answer {
+            packs: Vec<StickerPack>,
+        }
+        let req = self.request(Method::GET, "/api/v1/stickers", None)?;
+        Ok(Self::send::<Answer>(req).await?.packs)
+    }
+
+    /// `GET /api/v1/stickers/{pack}/{id}.png`: one sticker image.
+    pub async fn sticker_image(&self, pack: &str, id: &str) -> Result<bytes::Bytes> {
+        let path = crate::model::sticker_url(sticker_name_arg(pack)?, sticker_name_arg(id)?);
+        let resp = check(self.request(Method::GET, &path, None)?.send().await?).await?;
+        Ok(resp.bytes().await?)
+    }
+}
+
+/// `/api/v1/media/<sha256>`; anything but 64 lowercase hex digits is refused.
+fn media_path(sha256: &str) -> Result<String> {
+    if !crate::media::cache::is_sha256(sha256) {
+        return Err(Error::InvalidRequest(format!(
+            "{sha256:?} is not a sha256 (64 lowercase hex digits)"
+        )));
+    }
+    Ok(crate::model::media_url(sha256))
+}
+
+/// A sticker pack or sticker id: 1–64 of `A-Z a-z 0-9 _ -` (it becomes a path segment
+/// here and a file name in the cache).
+pub(crate) fn sticker_name_arg(name: &str) -> Result<&str> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !ok {
+        return Err(Error::InvalidRequest(format!(
+            "{name:?} is not a sticker pack or sticker id"
+        )));
+    }
+    Ok(name)
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Media upload answers that deserve their own error: 413 too large, 415 not an image,
+/// 400 hash mismatch; the rest as [`map_error`].
+fn map_media_error(status: StatusCode, body: &str) -> Error {
+    let message = serde_json::from_str::<ErrorBody>(body)
+        .map(|b| b.error.message)
+        .unwrap_or_default();
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::MediaTooLarge(message),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMedia(message),
+        StatusCode::BAD_REQUEST
+            if serde_json::from_str::<ErrorBody>(body)
+                .is_ok_and(|b| b.error.code == "hash_mismatch") =>
+        {
+            Error::HashMismatch
+        }
+        _ => map_error(status, body),
+    }
+}
+
 /// The path of one user; ids are decimal numbers, anything else is refused before it can
 /// change the path.
 fn user_path(user_id: &str) -> Result<String> {
@@ -473,7 +643,7 @@ mod tests {
         );
         assert_eq!(
             h.get("core_level").and_then(|v| v.to_str().ok()),
-            Some("261125")
+            Some(crate::CORE_LEVEL.to_string().as_str())
         );
         let http = Http::new(
             Url::parse("http://127.0.0.1:1").expect("url"),
@@ -532,6 +702,62 @@ mod tests {
             map_error(StatusCode::NOT_FOUND, &err("not_found")),
             Error::Server { status: 404, code, .. } if code == "not_found"
         ));
+    }
+
+    #[test]
+    fn media_answers_map_to_clear_errors_and_paths_are_safe() {
+        let body =
+            |code: &str, msg: &str| format!(r#"{{"error":{{"code":"{code}","message":"{msg}"}}}}"#);
+        assert!(matches!(
+            map_media_error(StatusCode::PAYLOAD_TOO_LARGE, &body("too_large", "over 1 KiB")),
+            Error::MediaTooLarge(m) if m == "over 1 KiB"
+        ));
+        assert!(matches!(
+            map_media_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &body("unsupported_media_type", "not an image")
+            ),
+            Error::UnsupportedMedia(m) if m == "not an image"
+        ));
+        assert!(matches!(
+            map_media_error(StatusCode::BAD_REQUEST, &body("hash_mismatch", "x")),
+            Error::HashMismatch
+        ));
+        assert!(matches!(
+            map_media_error(StatusCode::BAD_REQUEST, &body("invalid_request", "bad")),
+            Error::InvalidRequest(m) if m == "bad"
+        ));
+        assert!(map_media_error(StatusCode::BAD_GATEWAY, "").is_transient());
+        assert!(Error::MediaTooLarge("x".into())
+            .to_string()
+            .contains("too large"));
+
+        let sha = "0123456789abcdef".repeat(4);
+        assert_eq!(
+            media_path(&sha).expect("sha"),
+            format!("/api/v1/media/{sha}")
+        );
+        for bad in [
+            "",
+            "../etc",
+            &sha.to_uppercase(),
+            &sha[..63],
+            &format!("{sha}0"),
+        ] {
+            assert!(
+                matches!(media_path(bad), Err(Error::InvalidRequest(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(sticker_name_arg("goose-1_b").expect("ok"), "goose-1_b");
+        for bad in ["", "..", "a/b", "a.png", "a b", &"x".repeat(65)] {
+            assert!(sticker_name_arg(bad).is_err(), "{bad}");
+        }
+        let mut h = HeaderMap::new();
+        h.insert(UPLOAD_OFFSET, HeaderValue::from_static(" 4096"));
+        assert_eq!(header_u64(&h, UPLOAD_OFFSET), Some(4096));
+        h.insert(UPLOAD_OFFSET, HeaderValue::from_static("-1"));
+        assert_eq!(header_u64(&h, UPLOAD_OFFSET), None);
     }
 
     #[test]

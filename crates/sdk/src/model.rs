@@ -25,6 +25,117 @@ pub struct NoticeContent {
     pub body: String,
 }
 
+/// The API path of a stored media file (image or thumbnail): `/api/v1/media/<sha256>`.
+pub fn media_url(sha256: &str) -> String {
+    format!("/api/v1/media/{sha256}")
+}
+
+/// The API path of a sticker image: `/api/v1/stickers/<pack>/<id>.png`.
+pub fn sticker_url(pack: &str, id: &str) -> String {
+    format!("/api/v1/stickers/{pack}/{id}.png")
+}
+
+/// What an image message's (typeu 2) `content` holds (docs/MEDIA.md). Unknown fields are
+/// ignored when reading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageContent {
+    pub sha256: String,
+    /// `/api/v1/media/<sha256>` on the message's server.
+    pub url: String,
+    pub mime: String,
+    /// Pixel size of the sent file after orientation.
+    pub w: u32,
+    pub h: u32,
+    /// Byte length of the sent file.
+    pub size: u64,
+    pub thumb: ThumbContent,
+}
+
+/// The ≤ 320 px still of an [`ImageContent`] (the image itself when it is that small).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThumbContent {
+    pub sha256: String,
+    pub url: String,
+    pub w: u32,
+    pub h: u32,
+}
+
+/// What a sticker message's (typeu 3) `content` holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StickerContent {
+    pub pack: String,
+    pub id: String,
+    /// `/api/v1/stickers/<pack>/<id>.png` on the message's server.
+    pub url: String,
+    pub w: u32,
+    pub h: u32,
+}
+
+/// An image compressed by [`crate::Client::prepare_image`] and written into the media
+/// cache, ready for [`crate::Client::send_image`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedImage {
+    pub sha256: String,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+    /// Bytes that will be sent.
+    pub size: u64,
+    /// Bytes of the file the user picked.
+    pub original_size: u64,
+    /// The original was sent as is (metadata removed only).
+    pub kept_original: bool,
+    pub thumb: PreparedThumb,
+}
+
+/// The thumbnail of a [`PreparedImage`] (the image itself when it is ≤ 320 px).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedThumb {
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+    pub size: u64,
+}
+
+impl PreparedImage {
+    /// The typeu-2 content that announces this image.
+    pub fn content(&self) -> ImageContent {
+        ImageContent {
+            sha256: self.sha256.clone(),
+            url: media_url(&self.sha256),
+            mime: self.mime.clone(),
+            w: self.width,
+            h: self.height,
+            size: self.size,
+            thumb: ThumbContent {
+                sha256: self.thumb.sha256.clone(),
+                url: media_url(&self.thumb.sha256),
+                w: self.thumb.width,
+                h: self.thumb.height,
+            },
+        }
+    }
+}
+
+/// A sticker pack as the server lists it (`GET /api/v1/stickers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StickerPack {
+    pub id: String,
+    pub name: String,
+    pub stickers: Vec<Sticker>,
+}
+
+/// One sticker of a [`StickerPack`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sticker {
+    pub id: String,
+    pub name: String,
+    /// `/api/v1/stickers/<pack>/<id>.png`.
+    pub url: String,
+    pub w: u32,
+    pub h: u32,
+}
+
 /// Where a message stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -229,6 +340,20 @@ impl Message {
         }
     }
 
+    /// The image this message announces (typeu 2 with a content that parses).
+    pub fn image(&self) -> Option<ImageContent> {
+        (self.typeu == kinds::IMAGE)
+            .then(|| serde_json::from_str(&self.content).ok())
+            .flatten()
+    }
+
+    /// The sticker this message shows (typeu 3 with a content that parses).
+    pub fn sticker(&self) -> Option<StickerContent> {
+        (self.typeu == kinds::STICKER)
+            .then(|| serde_json::from_str(&self.content).ok())
+            .flatten()
+    }
+
     /// The keyset cursor just past this message (for the next older page).
     pub fn cursor(&self) -> HistoryCursor {
         HistoryCursor {
@@ -369,6 +494,67 @@ mod tests {
             }
         );
         assert_eq!(serde_json::to_string(&u).expect("ser"), json);
+    }
+
+    #[test]
+    fn image_and_sticker_contents_follow_the_contract() {
+        let prepared = PreparedImage {
+            sha256: "a".repeat(64),
+            mime: "image/jpeg".into(),
+            width: 1280,
+            height: 960,
+            size: 200_000,
+            original_size: 4_000_000,
+            kept_original: false,
+            thumb: PreparedThumb {
+                sha256: "b".repeat(64),
+                width: 320,
+                height: 240,
+                size: 20_000,
+            },
+        };
+        let json = serde_json::to_value(prepared.content()).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "sha256": "a".repeat(64), "url": format!("/api/v1/media/{}", "a".repeat(64)),
+                "mime": "image/jpeg", "w": 1280, "h": 960, "size": 200_000,
+                "thumb": {"sha256": "b".repeat(64),
+                          "url": format!("/api/v1/media/{}", "b".repeat(64)), "w": 320, "h": 240}
+            })
+        );
+        let mut m = Message::new_outgoing("1", "2", kinds::IMAGE, &json.to_string(), 1);
+        assert_eq!(m.image(), Some(prepared.content()));
+        assert_eq!(m.preview(), "[Image]");
+        // Unknown fields are ignored; a content that does not parse is no image.
+        let mut extra = json.clone();
+        extra["caption"] = "hi".into();
+        m.content = extra.to_string();
+        assert_eq!(m.image(), Some(prepared.content()));
+        m.content = "{\"sha256\":1}".into();
+        assert_eq!((m.image(), m.preview().as_str()), (None, "[Image]"));
+
+        let sticker = StickerContent {
+            pack: "goose".into(),
+            id: "wave".into(),
+            url: sticker_url("goose", "wave"),
+            w: 160,
+            h: 160,
+        };
+        let s = Message::new_outgoing(
+            "1",
+            "2",
+            kinds::STICKER,
+            &serde_json::to_string(&sticker).expect("json"),
+            1,
+        );
+        assert_eq!(s.sticker(), Some(sticker));
+        assert_eq!(s.image(), None);
+        assert_eq!(s.preview(), "[Sticker]");
+        assert_eq!(
+            s.content,
+            r#"{"pack":"goose","id":"wave","url":"/api/v1/stickers/goose/wave.png","w":160,"h":160}"#
+        );
     }
 
     #[test]

@@ -4,8 +4,10 @@
 use hongyan_protocol::version::{HEADER_APP_VERSION, HEADER_CORE_LEVEL, HEADER_PLATFORM};
 use hongyan_protocol::{ClientVersion, Platform};
 
-/// Release date of this client core as `yyMMdd`; larger = newer.
-pub const CORE_LEVEL: u32 = 261_125;
+/// Release date of this client core as `yyMMdd`; larger = newer. 261201 (issue 7): this
+/// core shows images and stickers, so it announces `kinds::STICKER_CORE_LEVEL` and receives
+/// stickers as themselves rather than as text fallbacks.
+pub const CORE_LEVEL: u32 = 261_201;
 
 /// The SDK crate version, used as the default `app_version`.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -52,7 +54,7 @@ mod tests {
         assert_eq!(h[0].0, "platform");
         assert_eq!(h[0].1, v.platform.as_str());
         assert_eq!(h[1], ("app_version", "1.2.3".to_owned()));
-        assert_eq!(h[2], ("core_level", "261125".to_owned()));
+        assert_eq!(h[2], ("core_level", CORE_LEVEL.to_string()));
         let ua = user_agent(&v);
         assert!(ua.ends_with(&v.user_agent_suffix()), "{ua}");
         if v.platform != Platform::Unknown {
@@ -68,5 +70,6 @@ mod tests {
     #[test]
     fn core_level_is_a_date() {
         assert!((200_101..=991_231).contains(&CORE_LEVEL));
+        const { assert!(CORE_LEVEL >= hongyan_protocol::kinds::STICKER_CORE_LEVEL) };
     }
 }

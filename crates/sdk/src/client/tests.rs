@@ -356,7 +356,7 @@ async fn login_send_ack_receive_over_websocket() {
     });
     for headers in [&ws, &http] {
         let get = |k: &str| headers.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        assert_eq!(get("core_level").as_deref(), Some("261125"));
+        assert_eq!(get("core_level"), Some(crate::CORE_LEVEL.to_string()));
         assert_eq!(get("app_version").as_deref(), Some("0.1.0"));
         assert!(get("platform").is_some());
         let ua = get("user-agent").expect("UA");
@@ -370,7 +370,7 @@ async fn login_send_ack_receive_over_websocket() {
         serde_json::from_str(login.extra.as_deref().expect("extra")).expect("extra json");
     assert_eq!(
         (extra.core_level, extra.app_version.as_str()),
-        (261_125, "0.1.0")
+        (crate::CORE_LEVEL, "0.1.0")
     );
     assert!(dir
         .path()

@@ -6,3 +6,7 @@ pub mod compress;
 pub mod sample;
 
 pub use compress::{compress, CompressOptions, Compressed, ImageQuality, MediaError, Still};
+
+pub mod cache;
+pub mod stickers;
+pub(crate) mod upload;

@@ -11,7 +11,8 @@
 //! messages with their envelope, attempts and last send time: it survives restarts) and
 //! `sync_state` (the mailbox seq cursor, the notices cursor). Version 2 adds a per-message
 //! unread flag and caches of friends, friend requests, groups and user names
-//! (`store/social.rs`, `store/users.rs`).
+//! (`store/social.rs`, `store/users.rs`). Version 3 adds `uploads`: image messages held
+//! back from the outbox until their files are on the server (`store/uploads.rs`).
 
 mod conversations;
 mod messages;
@@ -19,6 +20,7 @@ mod outbox;
 pub mod schema;
 mod search;
 mod social;
+mod uploads;
 mod users;
 
 use std::path::Path;
@@ -30,6 +32,7 @@ use crate::error::{Error, Result};
 
 pub use outbox::OutboxEntry;
 pub use search::{IndexRow, JournalEntry, MAX_AROUND};
+pub use uploads::{PendingUpload, UploadFile};
 
 /// The file name of an account's store.
 pub const FILE_NAME: &str = "store.sqlite3";

@@ -237,6 +237,10 @@ impl Store {
         {
             return Err(Error::NotRetryable);
         }
+        if self.upload(id)?.is_some() {
+            // Its files are not on the server yet: only the uploader may release it.
+            return Err(Error::NotRetryable);
+        }
         let envelope = m.to_envelope().encode();
         let mut conn = self.lock();
         let tx = conn.transaction()?;

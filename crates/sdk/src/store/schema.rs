@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// The schema version this build writes.
-pub const VERSION: i32 = 2;
+pub const VERSION: i32 = 3;
 
 const V1: &str = "
 CREATE TABLE IF NOT EXISTS messages (
@@ -80,6 +80,23 @@ CREATE TABLE IF NOT EXISTS seen_events (
 );
 ";
 
+/// The version-2 schema, for migration tests.
+#[cfg(test)]
+pub(crate) const V2_FOR_TESTS: &str = V2;
+
+/// Version 3 (issue 7): image messages whose files are still uploading. Such a message is
+/// stored (status `sending`) with a row here and no outbox row: its envelope joins the
+/// outbox only once the upload succeeded, so the engine never sends a message that points
+/// at media the server does not have.
+const V3: &str = "
+CREATE TABLE IF NOT EXISTS uploads (
+    message_id TEXT PRIMARY KEY,
+    files      TEXT NOT NULL,   -- JSON [{sha256, size}]: the thumbnail first, then the image
+    state      TEXT NOT NULL,   -- 'pending' (upload to run) or 'failed' (waits for retry)
+    created_at INTEGER NOT NULL
+);
+";
+
 /// Applies connection settings and brings the schema to [`VERSION`].
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     // journal_mode returns a row; in-memory databases answer "memory".
@@ -103,6 +120,12 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         let tx = conn.transaction()?;
         tx.execute_batch(V2)?;
         tx.pragma_update(None, "user_version", 2)?;
+        tx.commit()?;
+    }
+    if current < 3 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(V3)?;
+        tx.pragma_update(None, "user_version", 3)?;
         tx.commit()?;
     }
     Ok(())

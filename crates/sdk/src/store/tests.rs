@@ -1,5 +1,6 @@
 use super::*;
 use crate::model::{HistoryCursor, Message, MessageStatus};
+use crate::store::UploadFile;
 
 fn received(id: &str, from: &str, sent_at: i64, text: &str) -> Message {
     Message {
@@ -296,7 +297,8 @@ fn a_version_1_store_migrates_to_version_2_keeping_its_data() {
     let version: i32 = s
         .with_connection(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
         .expect("v");
-    assert_eq!(version, 2);
+    // Through version 2 up to the current one (3 since issue 7).
+    assert_eq!(version, schema::VERSION);
     assert_eq!(
         s.message("old").expect("q").expect("kept").content,
         "from v1"
@@ -405,5 +407,123 @@ fn control_envelopes_queue_in_the_outbox_without_a_message() {
     assert_eq!(s.message_count().expect("n"), 0);
     // Refused (e.g. 1101 after unfriending): dropped silently.
     assert_eq!(s.fail("r1", 1101, "not friends").expect("fail"), None);
+    assert!(s.outbox().expect("o").is_empty());
+}
+
+fn image_message(id_hint: &str) -> (Message, Vec<UploadFile>) {
+    let m = Message::new_outgoing("me", "2", hongyan_protocol::kinds::IMAGE, id_hint, 10);
+    let files = vec![
+        UploadFile {
+            sha256: "b".repeat(64),
+            size: 100,
+        },
+        UploadFile {
+            sha256: "a".repeat(64),
+            size: 5000,
+        },
+    ];
+    (m, files)
+}
+
+#[test]
+fn a_held_image_stays_out_of_the_outbox_until_its_upload_is_released() {
+    let s = Store::open_in_memory().expect("open");
+    let (m, files) = image_message("{}");
+    s.insert_outgoing_held(&m, &files, 10).expect("held");
+    assert!(s.outbox().expect("o").is_empty(), "not sent before upload");
+    assert_eq!(
+        s.message(&m.id).expect("q").expect("m").status,
+        MessageStatus::Sending
+    );
+    let pending = s.pending_uploads().expect("p");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        (
+            pending[0].files.clone(),
+            pending[0].conversation_id.as_str()
+        ),
+        (files, "2")
+    );
+    assert!(pending[0].pending);
+    // A text-style retry cannot bypass the upload.
+    assert!(matches!(s.requeue(&m.id, 11), Err(Error::NotRetryable)));
+    assert!(s.outbox().expect("o").is_empty());
+
+    let env = s.release_upload(&m.id, 20).expect("release").expect("env");
+    assert_eq!(env.fp.as_deref(), Some(m.id.as_str()));
+    let outbox = s.outbox().expect("o");
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(
+        (outbox[0].id.as_str(), outbox[0].last_sent_at),
+        (m.id.as_str(), 20)
+    );
+    assert!(s.pending_uploads().expect("p").is_empty());
+    assert!(s.upload(&m.id).expect("u").is_none());
+    // Released once only; from now on it is an ordinary outbox entry.
+    assert!(s.release_upload(&m.id, 21).expect("again").is_none());
+    assert!(s.restart_upload(&m.id).expect("no upload row").is_none());
+    assert_eq!(
+        s.ack(&m.id).expect("ack").expect("m").status,
+        MessageStatus::Sent
+    );
+}
+
+#[test]
+fn a_failed_upload_shows_failed_and_a_retry_makes_it_pending_again() {
+    let s = Store::open_in_memory().expect("open");
+    let (m, files) = image_message("{}");
+    s.insert_outgoing_held(&m, &files, 10).expect("held");
+    let failed = s
+        .fail_upload(&m.id, "upload failed: network error")
+        .expect("fail")
+        .expect("changed");
+    assert_eq!(
+        failed.status,
+        MessageStatus::Failed {
+            code: 0,
+            reason: "upload failed: network error".into()
+        }
+    );
+    assert!(
+        s.pending_uploads().expect("p").is_empty(),
+        "waits for retry"
+    );
+    let held = s.upload(&m.id).expect("u").expect("kept");
+    assert!(!held.pending);
+    // A failed upload cannot be released (the files are not there).
+    assert!(s.release_upload(&m.id, 11).expect("r").is_none());
+    assert!(s.fail_upload(&m.id, "again").expect("f").is_none());
+    assert!(s.outbox().expect("o").is_empty());
+
+    let (again, upload) = s.restart_upload(&m.id).expect("retry").expect("upload");
+    assert_eq!(again.status, MessageStatus::Sending);
+    assert_eq!(upload.files, files);
+    assert_eq!(s.pending_uploads().expect("p").len(), 1);
+    assert!(s.release_upload(&m.id, 12).expect("r").is_some());
+}
+
+#[test]
+fn a_pending_upload_survives_reopen_and_a_version_2_store_gains_the_table() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join(FILE_NAME);
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute_batch(schema::V1_FOR_TESTS).expect("v1");
+        conn.execute_batch(schema::V2_FOR_TESTS).expect("v2");
+        conn.pragma_update(None, "user_version", 2).expect("v");
+    }
+    let (m, files) = image_message("{}");
+    {
+        let s = Store::open(&path).expect("migrate");
+        s.insert_outgoing_held(&m, &files, 10).expect("held");
+    }
+    let s = Store::open(&path).expect("reopen");
+    let version: i32 = s
+        .with_connection(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+        .expect("v");
+    assert_eq!(version, 3);
+    let pending = s.pending_uploads().expect("p");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].message_id, m.id);
     assert!(s.outbox().expect("o").is_empty());
 }
