@@ -17,6 +17,9 @@ pub const HEARTBEAT_GRACE_SECS: u64 = 5;
 /// `--friends-only` when not given: strangers cannot message each other (PROTOCOL.md).
 pub const FRIENDS_ONLY_DEFAULT: bool = true;
 
+/// `--max-media-bytes` when not given: 32 MiB per uploaded image.
+pub const MAX_MEDIA_BYTES_DEFAULT: u64 = 32 * 1024 * 1024;
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum LogFormat {
@@ -83,6 +86,17 @@ pub struct Cli {
     #[arg(long, env = "HONGYAN_FRIENDS_ONLY", default_value_t = FRIENDS_ONLY_DEFAULT,
           action = clap::ArgAction::Set, value_name = "BOOL")]
     pub friends_only: bool,
+
+    /// Largest image (in bytes) a user may upload to /api/v1/media; bigger uploads get 413
+    /// `too_large`.
+    #[arg(long, env = "HONGYAN_MAX_MEDIA_BYTES", default_value_t = MAX_MEDIA_BYTES_DEFAULT,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_media_bytes: u64,
+
+    /// Directory of extra sticker packs, served beside the built-in `goose` pack: one folder
+    /// per pack, `DIR/<pack>/pack.json` plus one `<id>.png` per sticker.
+    #[arg(long, env = "HONGYAN_STICKERS_DIR", value_name = "DIR")]
+    pub stickers_dir: Option<PathBuf>,
 
     /// Log format on stderr.
     #[arg(long, env = "HONGYAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -203,6 +217,10 @@ pub struct Config {
     pub min_core_level: u32,
     /// Chat and invitations between friends only.
     pub friends_only: bool,
+    /// Largest accepted media upload, bytes.
+    pub max_media_bytes: u64,
+    /// Operator sticker packs (besides the built-in ones).
+    pub stickers_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -217,6 +235,8 @@ impl Config {
             token_ttl: Duration::from_secs(720 * 3600),
             min_core_level: 0,
             friends_only: false,
+            max_media_bytes: MAX_MEDIA_BYTES_DEFAULT,
+            stickers_dir: None,
         }
     }
 }
@@ -240,6 +260,8 @@ impl Cli {
             token_ttl: Duration::from_secs(self.token_ttl_hours * 3600),
             min_core_level: self.min_core_level,
             friends_only: self.friends_only,
+            max_media_bytes: self.max_media_bytes,
+            stickers_dir: self.stickers_dir,
         })
     }
 }
@@ -372,6 +394,24 @@ mod tests {
             } => assert_eq!(audience, Some(vec!["1".into(), "2".into()])),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn media_flags() {
+        let cfg = parse(&["--data-dir", "d"])
+            .expect("ok")
+            .into_config()
+            .expect("config");
+        assert_eq!(cfg.max_media_bytes, 32 * 1024 * 1024);
+        assert_eq!(cfg.stickers_dir, None);
+        let cfg = parse(&["--max-media-bytes", "1000", "--stickers-dir", "packs"])
+            .expect("ok")
+            .into_config()
+            .expect("config");
+        assert_eq!(cfg.max_media_bytes, 1000);
+        assert_eq!(cfg.stickers_dir, Some(PathBuf::from("packs")));
+        assert!(parse(&["--max-media-bytes", "0"]).is_err());
+        assert!(parse(&["--max-media-bytes", "lots"]).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api;
 pub mod config;
 pub mod gateway;
+pub mod media;
 pub mod relay;
 pub mod router;
 pub mod session;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Every long-connection task, so shutdown can wait for them.
     pub tasks: TaskTracker,
+    /// Media uploads in progress and the media folder.
+    pub uploads: media::Uploads,
 }
 
 /// A bound, not yet running server.
@@ -79,6 +82,18 @@ impl Server {
                 path: config.data_dir.clone(),
                 source,
             })?;
+        let media_dir = media::MediaDir::new(&config.data_dir);
+        let sweep = media_dir.clone();
+        match tokio::task::spawn_blocking(move || {
+            sweep.remove_stale_partials(std::time::SystemTime::now(), media::PARTIAL_MAX_AGE)
+        })
+        .await
+        {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(removed = n, "removed stale partial uploads"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot sweep partial uploads"),
+            Err(e) => tracing::warn!(error = %e, "partial upload sweep failed"),
+        }
         let http = TcpListener::bind(config.http_addr)
             .await
             .map_err(|source| ServerError::Bind {
@@ -93,8 +108,10 @@ impl Server {
             })?;
         let http_addr = http.local_addr()?;
         let tcp_addr = tcp.local_addr()?;
+        let uploads = media::Uploads::new(media_dir, config.max_media_bytes);
         let state = Arc::new(AppState {
             config,
+            uploads,
             store,
             sessions: session::SessionRegistry::new(),
             typing: relay::TypingGate::default(),

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 pub mod friends;
 pub mod groups;
+pub mod media;
 pub mod notices;
 pub mod sync;
 
@@ -36,7 +37,13 @@ pub struct ApiQuery<T>(pub T);
 
 /// The whole HTTP surface: API routes, `/healthz`, and the WebSocket gateway.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    // Media bodies are streamed to disk under their own limit (--max-media-bytes), so these
+    // routes sit outside the small JSON body limit.
+    let media = Router::new().route(
+        "/api/v1/media/{sha256}",
+        get(media::get).head(media::head).put(media::put),
+    );
+    let json = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/register", post(auth::register))
         .route("/api/v1/login", post(auth::login))
@@ -91,7 +98,8 @@ pub fn router(state: Arc<AppState>) -> Router {
                 "no such endpoint",
             )
         })
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    json.merge(media)
         .layer(middleware::map_response(error::json_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

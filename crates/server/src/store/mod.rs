@@ -9,6 +9,7 @@
 pub mod fanout;
 pub mod friends;
 pub mod groups;
+pub mod media;
 pub mod notices;
 pub mod schema;
 pub mod sqlite;

@@ -105,6 +105,17 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE mailbox ADD COLUMN body_id INTEGER;
     "#,
+    // 6: uploaded media (docs/MEDIA.md), content-addressed: the file is
+    // <data-dir>/media/<sha[0..2]>/<sha>. `uploader` is who completed it first.
+    r#"
+    CREATE TABLE media (
+        sha256     TEXT    PRIMARY KEY,
+        mime       TEXT    NOT NULL,
+        size       INTEGER NOT NULL,
+        uploader   INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// First user id handed out.
