@@ -11,6 +11,7 @@ pub mod media;
 pub mod relay;
 pub mod router;
 pub mod session;
+pub mod stickers;
 pub mod store;
 pub mod version;
 
@@ -41,6 +42,8 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot load the sticker packs: {0}")]
+    Stickers(#[from] stickers::StickerError),
     #[error("server I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -59,6 +62,8 @@ pub struct AppState {
     pub tasks: TaskTracker,
     /// Media uploads in progress and the media folder.
     pub uploads: media::Uploads,
+    /// Sticker packs, served from memory.
+    pub stickers: stickers::StickerPacks,
 }
 
 /// A bound, not yet running server.
@@ -82,6 +87,12 @@ impl Server {
                 path: config.data_dir.clone(),
                 source,
             })?;
+        let stickers_dir = config.stickers_dir.clone();
+        let stickers = tokio::task::spawn_blocking(move || {
+            stickers::StickerPacks::load(stickers_dir.as_deref())
+        })
+        .await
+        .map_err(|e| ServerError::Io(std::io::Error::other(e)))??;
         let media_dir = media::MediaDir::new(&config.data_dir);
         let sweep = media_dir.clone();
         match tokio::task::spawn_blocking(move || {
@@ -112,6 +123,7 @@ impl Server {
         let state = Arc::new(AppState {
             config,
             uploads,
+            stickers,
             store,
             sessions: session::SessionRegistry::new(),
             typing: relay::TypingGate::default(),

@@ -326,3 +326,149 @@ async fn a_dropped_upload_resumes_at_upload_offset() {
     assert_eq!(got.as_ref(), &image[..]);
     assert_eq!(m.head(&sha, &alice).await.0, 200);
 }
+
+/// (width, height) from a PNG's IHDR.
+fn png_dimensions(bytes: &[u8]) -> (u32, u32) {
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    (be(16), be(20))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_goose_pack_is_listed_and_served_without_a_token() {
+    let s = TestServer::start().await;
+    let (st, body) = s.get("/api/v1/stickers", None).await;
+    assert_eq!(st, 200, "{body}");
+    let packs = body["packs"].as_array().expect("packs");
+    assert_eq!(packs.len(), 1, "only the built-in pack: {body}");
+    let goose = &packs[0];
+    assert_eq!(goose["id"], "goose");
+    assert!(!goose["name"].as_str().expect("name").is_empty());
+    let stickers = goose["stickers"].as_array().expect("stickers");
+    assert!(
+        (12..=16).contains(&stickers.len()),
+        "{} stickers",
+        stickers.len()
+    );
+    for sticker in stickers {
+        let id = sticker["id"].as_str().expect("id");
+        let url = sticker["url"].as_str().expect("url");
+        assert_eq!(url, format!("/api/v1/stickers/goose/{id}.png"));
+        assert_eq!(
+            (sticker["w"].as_u64(), sticker["h"].as_u64()),
+            (Some(160), Some(160))
+        );
+        let resp = s.http().get(s.url(url)).send().await.expect("get sticker");
+        assert_eq!(resp.status(), StatusCode::OK, "{url}");
+        let h = resp.headers().clone();
+        assert_eq!(h[header::CONTENT_TYPE], "image/png");
+        assert_eq!(h[header::CACHE_CONTROL], "public, max-age=604800");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        let etag = h[header::ETAG].to_str().expect("etag").to_owned();
+        let bytes = resp.bytes().await.expect("png");
+        assert_eq!(png_dimensions(&bytes), (160, 160), "{url}");
+        assert_eq!(etag, format!("\"{}\"", sha_of(&bytes)));
+    }
+    let first = stickers[0]["url"].as_str().expect("url");
+    let resp = s
+        .http()
+        .get(s.url(first))
+        .header(header::IF_NONE_MATCH, {
+            let resp = s.http().get(s.url(first)).send().await.expect("get");
+            resp.headers()[header::ETAG].clone()
+        })
+        .send()
+        .await
+        .expect("conditional");
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_stickers_and_path_tricks_are_404() {
+    let s = TestServer::start().await;
+    let hello = s
+        .http()
+        .get(s.url("/api/v1/stickers/goose/hello.png"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(hello.status(), StatusCode::OK, "the probe sticker exists");
+    for path in [
+        "/api/v1/stickers/goose/nope.png",
+        "/api/v1/stickers/nope/hello.png",
+        "/api/v1/stickers/goose/hello",
+        "/api/v1/stickers/goose/hello.svg",
+        "/api/v1/stickers/goose/pack.json",
+        "/api/v1/stickers/goose/..%2F..%2F..%2Fhongyan.db",
+        "/api/v1/stickers/%2e%2e/hello.png",
+        "/api/v1/stickers/goose/%2e%2e%2fgoose%2fhello.png",
+        "/api/v1/stickers/..%2F..%2Fetc/passwd",
+    ] {
+        let (st, body) = s.get(path, None).await;
+        assert_eq!((st, code(&body)), (404, "not_found"), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_pack_from_stickers_dir_is_served_beside_the_goose() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pack = dir.path().join("cats");
+    std::fs::create_dir_all(&pack).expect("mkdir");
+    std::fs::write(
+        pack.join("pack.json"),
+        r#"{"name":"Cats 猫","stickers":[{"id":"meow","name":"Meow 喵"}]}"#,
+    )
+    .expect("pack.json");
+    let meow = png(96, 7);
+    std::fs::write(pack.join("meow.png"), &meow).expect("png");
+    let dir_arg = dir.path().to_str().expect("utf-8 path");
+    let s = TestServer::start_with(&["--stickers-dir", dir_arg]).await;
+
+    let (st, body) = s.get("/api/v1/stickers", None).await;
+    assert_eq!(st, 200);
+    let ids: Vec<&str> = body["packs"]
+        .as_array()
+        .expect("packs")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["goose", "cats"]);
+    let cats = &body["packs"][1];
+    assert_eq!(cats["name"], "Cats 猫");
+    assert_eq!(cats["stickers"][0]["name"], "Meow 喵");
+    assert_eq!(cats["stickers"][0]["w"], 96);
+    let url = cats["stickers"][0]["url"].as_str().expect("url");
+    let got = s.http().get(s.url(url)).send().await.expect("get");
+    assert_eq!(got.bytes().await.expect("bytes").as_ref(), &meow[..]);
+    // Files beside the PNGs are not served.
+    let (st, _) = s.get("/api/v1/stickers/cats/pack.png", None).await;
+    assert_eq!(st, 404);
+}
+
+#[test]
+fn a_broken_stickers_dir_stops_the_server_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pack = dir.path().join("dogs");
+    std::fs::create_dir_all(&pack).expect("mkdir");
+    std::fs::write(
+        pack.join("pack.json"),
+        r#"{"name":"Dogs","stickers":[{"id":"woof","name":"Woof"}]}"#,
+    )
+    .expect("pack.json");
+    // woof.png is missing.
+    let data = tempfile::tempdir().expect("tmp");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hongyan-server"))
+        .args(["--http-addr", "127.0.0.1:0", "--tcp-addr", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("--stickers-dir")
+        .arg(dir.path())
+        .output()
+        .expect("run the server");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("sticker") && stderr.contains("woof.png"),
+        "{stderr}"
+    );
+}

@@ -232,7 +232,7 @@ fn upload_error(e: UploadError) -> Response {
 }
 
 /// Whether `If-None-Match` names `etag` (or `*`).
-fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+pub(crate) fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()

@@ -6,6 +6,7 @@ pub mod friends;
 pub mod groups;
 pub mod media;
 pub mod notices;
+pub mod stickers;
 pub mod sync;
 
 use std::sync::Arc;
@@ -39,10 +40,13 @@ pub struct ApiQuery<T>(pub T);
 pub fn router(state: Arc<AppState>) -> Router {
     // Media bodies are streamed to disk under their own limit (--max-media-bytes), so these
     // routes sit outside the small JSON body limit.
-    let media = Router::new().route(
-        "/api/v1/media/{sha256}",
-        get(media::get).head(media::head).put(media::put),
-    );
+    let media = Router::new()
+        .route(
+            "/api/v1/media/{sha256}",
+            get(media::get).head(media::head).put(media::put),
+        )
+        .route("/api/v1/stickers", get(stickers::list))
+        .route("/api/v1/stickers/{pack}/{file}", get(stickers::png));
     let json = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/register", post(auth::register))
