@@ -192,19 +192,18 @@ pub fn compress(input: &[u8], options: &CompressOptions) -> Result<Compressed, M
         None
     };
 
-    // Re-encoding did not pay: send the original (it needs no rotation), metadata removed.
-    if upright {
-        let stripped = metadata::strip(input, format, Orientation::NoTransforms)?;
-        if stripped.len() <= encoded.bytes.len() {
-            return Ok(Compressed {
-                bytes: stripped,
-                mime: format.mime(),
-                width,
-                height,
-                thumb,
-                kept_original: true,
-            });
-        }
+    // Re-encoding did not pay: send the original, metadata removed (a turned one keeps its
+    // orientation as a minimal EXIF block, as with `Original`).
+    let stripped = metadata::strip(input, format, orientation)?;
+    if stripped.len() <= encoded.bytes.len() {
+        return Ok(Compressed {
+            bytes: stripped,
+            mime: format.mime(),
+            width,
+            height,
+            thumb,
+            kept_original: true,
+        });
     }
 
     Ok(Compressed {
