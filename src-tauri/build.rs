@@ -36,6 +36,11 @@ const COMMANDS: &[&str] = &[
     "search",
     "history_around",
     "index_status",
+    "prepare_image",
+    "send_image",
+    "sticker_packs",
+    "send_sticker",
+    "save_media",
 ];
 
 fn main() {

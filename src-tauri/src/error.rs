@@ -4,6 +4,7 @@
 //! English sentence a person understands. No message ever carries a token or a password
 //! (the SDK's errors never contain them either).
 
+use hongyan_sdk::media::MediaError;
 use hongyan_sdk::Error;
 use serde::Serialize;
 
@@ -173,8 +174,66 @@ impl From<Error> for IpcError {
             Error::Search(_) => Self::internal(
                 "Search is not available right now. Your messages are safe; the search index is rebuilt from them.",
             ),
+            Error::Media(e) => media_error(e),
+            Error::MediaTooLarge(_) => Self::new(
+                "media_too_large",
+                "The server does not accept files this large.",
+            ),
+            Error::UnsupportedMedia(_) => Self::new(
+                "unsupported_media",
+                "The server does not accept this kind of file (JPEG, PNG, GIF or WebP only).",
+            ),
+            Error::HashMismatch => Self::new(
+                "server",
+                "The image was damaged on the way to the server. Please try again.",
+            ),
+            Error::MediaUnavailable(_) => {
+                Self::new("not_found", "This image is not available any more.")
+            }
             other => Self::internal(format!("Something went wrong: {}", sentence(&other.to_string()))),
         }
+    }
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Why an image could not be prepared, in words.
+fn media_error(e: MediaError) -> IpcError {
+    match e {
+        MediaError::TooLarge { bytes, limit } => IpcError::new(
+            "media_too_large",
+            format!(
+                "This image is too large to send ({:.1} MB; at most {:.0} MB).",
+                bytes as f64 / MIB,
+                limit as f64 / MIB
+            ),
+        ),
+        MediaError::TooManyPixels {
+            width,
+            height,
+            limit,
+        } => IpcError::new(
+            "media_too_large",
+            format!(
+                "This image has too many pixels to send ({width}×{height}; at most {} megapixels).",
+                limit / 1_000_000
+            ),
+        ),
+        MediaError::Unsupported(_) => IpcError::new(
+            "unsupported_media",
+            "This file is not an image the app can send (JPEG, PNG, GIF or WebP).",
+        ),
+        MediaError::Decode(_) => IpcError::new(
+            "unsupported_media",
+            "This image cannot be read: the file may be damaged.",
+        ),
+        MediaError::InvalidQuality(q) => IpcError::invalid_request(format!(
+            "The image quality “{q}” is unknown (standard, hd or original)."
+        )),
+        other => IpcError::internal(format!(
+            "The image could not be prepared: {}",
+            sentence(&other.to_string())
+        )),
     }
 }
 
@@ -206,6 +265,8 @@ mod tests {
             "forbidden",
             "conflict",
             "internal",
+            "media_too_large",
+            "unsupported_media",
         ];
         let all = vec![
             (Error::InvalidCredentials, "invalid_credentials"),
@@ -279,6 +340,41 @@ mod tests {
             (Error::Io(std::io::Error::other("disk full")), "internal"),
             (Error::Shutdown, "internal"),
             (Error::Search("index locked".into()), "internal"),
+            (
+                Error::Media(MediaError::TooLarge {
+                    bytes: 80 << 20,
+                    limit: 64 << 20,
+                }),
+                "media_too_large",
+            ),
+            (
+                Error::Media(MediaError::TooManyPixels {
+                    width: 20_000,
+                    height: 20_000,
+                    limit: 100_000_000,
+                }),
+                "media_too_large",
+            ),
+            (
+                Error::Media(MediaError::Unsupported("tiff".into())),
+                "unsupported_media",
+            ),
+            (
+                Error::Media(MediaError::Decode("eof".into())),
+                "unsupported_media",
+            ),
+            (Error::Media(MediaError::Encode("oom".into())), "internal"),
+            (
+                Error::Media(MediaError::InvalidQuality("ultra".into())),
+                "invalid_request",
+            ),
+            (Error::MediaTooLarge("33554433".into()), "media_too_large"),
+            (
+                Error::UnsupportedMedia("text/plain".into()),
+                "unsupported_media",
+            ),
+            (Error::HashMismatch, "server"),
+            (Error::MediaUnavailable("ab".into()), "not_found"),
         ];
         for (e, want) in all {
             let shown = format!("{e:?}");
@@ -293,6 +389,27 @@ mod tests {
             let first = ipc.message.chars().next().expect("non-empty");
             assert!(first.is_uppercase(), "{shown}: {:?}", ipc.message);
         }
+    }
+
+    #[test]
+    fn image_limits_are_told_with_their_figures() {
+        let e = IpcError::from(Error::Media(MediaError::TooLarge {
+            bytes: 80 << 20,
+            limit: 64 << 20,
+        }));
+        assert_eq!(
+            e.message,
+            "This image is too large to send (80.0 MB; at most 64 MB)."
+        );
+        let e = IpcError::from(Error::Media(MediaError::TooManyPixels {
+            width: 20_000,
+            height: 10_000,
+            limit: 100_000_000,
+        }));
+        assert_eq!(
+            e.message,
+            "This image has too many pixels to send (20000×10000; at most 100 megapixels)."
+        );
     }
 
     fn rusqlite_error() -> rusqlite::Error {

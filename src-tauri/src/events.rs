@@ -22,6 +22,7 @@ pub const TYPING: &str = "typing";
 pub const MESSAGE_REMOVED: &str = "message-removed";
 pub const MESSAGE_UPDATED: &str = "message-updated";
 pub const INDEX_PROGRESS: &str = "index-progress";
+pub const UPLOAD_PROGRESS: &str = "upload-progress";
 
 /// The IPC event for an SDK event: `(name, payload)`; `None` for events the UI does not
 /// get (sync bookkeeping).
@@ -67,6 +68,15 @@ pub fn to_ipc(event: &Event) -> Option<(&'static str, Value)> {
         Event::IndexProgress { done, total } => {
             (INDEX_PROGRESS, json!({ "done": done, "total": total }))
         }
+        Event::UploadProgress {
+            message_id,
+            conversation_id,
+            sent,
+            total,
+        } => (
+            UPLOAD_PROGRESS,
+            json!({ "message_id": message_id, "conversation_id": conversation_id, "sent": sent, "total": total }),
+        ),
         // The SDK's `Event` is non-exhaustive: a newer event the UI does not know yet.
         _ => return None,
     })
@@ -223,6 +233,22 @@ mod tests {
                 total: 1000
             }),
             Some(("index-progress", json!({"done": 250, "total": 1000})))
+        );
+    }
+
+    #[test]
+    fn upload_progress_maps_to_its_documented_payload() {
+        assert_eq!(
+            to_ipc(&Event::UploadProgress {
+                message_id: "m1".into(),
+                conversation_id: "10002".into(),
+                sent: 4096,
+                total: 16384,
+            }),
+            Some((
+                "upload-progress",
+                json!({"message_id": "m1", "conversation_id": "10002", "sent": 4096, "total": 16384})
+            ))
         );
     }
 

@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod media;
 pub mod notify;
 pub mod settings;
 pub mod state;
@@ -152,6 +153,15 @@ pub fn run(started: Instant) {
                 .build(),
         )
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
+        // Cached images and stickers for <img> (docs/MEDIA.md): served from the SDK's cache.
+        .register_asynchronous_uri_scheme_protocol(media::SCHEME, |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            let path = request.uri().path().to_owned();
+            tauri::async_runtime::spawn(async move {
+                responder.respond(media::serve(&app, &path).await);
+            });
+        })
         .setup(move |app| {
             let handle = app.handle().clone();
             let config_dir = app.path().app_config_dir()?;
@@ -216,6 +226,11 @@ pub fn run(started: Instant) {
             commands::search,
             commands::history_around,
             commands::index_status,
+            media::prepare_image,
+            media::send_image,
+            media::sticker_packs,
+            media::send_sticker,
+            media::save_media,
         ])
         .build(tauri::generate_context!())
         .expect("the Tauri app failed to build");

@@ -211,6 +211,8 @@
       return { created: `${nick(e.by)} created the group`, renamed: `${nick(e.by)} renamed the group to ${e.group.name}`, members_added: `${nick(e.by)} added ${who}`, member_removed: `${nick(e.by)} removed ${who}`, member_left: `${who} left the group` }[e.event];
     }
     if (m.typeu === 80) return `[Notice] ${JSON.parse(m.content).title}`.slice(0, 200);
+    if (m.typeu === 2) return "[Image]";
+    if (m.typeu === 3) return "[Sticker]";
     return m.content.slice(0, 200);
   }
   function conversation(id) {
@@ -452,7 +454,175 @@
     }, fake.ackDelay);
   }
 
+  // --- images and stickers (docs/MEDIA.md): the browser stands in for the SDK's pipeline ---
+  // Images are decoded, scaled and encoded with a canvas (long edge 1280 / 2560, JPEG q80, a
+  // 320 px thumbnail), addressed by their SHA-256 and shown through blob: URLs, which the
+  // UI gets from convertFileSrc exactly where the real app gets hymedia:// URLs.
+  /** sha256 → { url, mime, w, h, size } */
+  const media = new Map();
+  const LONG_EDGE = { standard: 1280, hd: 2560 };
+  const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  async function store(blob, w, h) {
+    const bytes = await blob.arrayBuffer();
+    const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
+    if (!media.has(sha256)) media.set(sha256, { url: URL.createObjectURL(blob), mime: blob.type, w, h, size: bytes.byteLength });
+    return { sha256, ...media.get(sha256) };
+  }
+  async function scaled(bitmap, longEdge, type) {
+    const k = Math.min(1, longEdge / Math.max(bitmap.width, bitmap.height));
+    const w = Math.max(1, Math.round(bitmap.width * k));
+    const h = Math.max(1, Math.round(bitmap.height * k));
+    const canvas = new OffscreenCanvas(w, h);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, w, h);
+    return store(await canvas.convertToBlob({ type, quality: 0.8 }), w, h);
+  }
+  async function prepareImage(bytes, quality) {
+    if (!["standard", "hd", "original"].includes(quality)) throw err("invalid_request", "quality must be standard, hd or original");
+    const type = bytes[0] === 0x89 ? "image/png" : bytes[0] === 0xff ? "image/jpeg" : bytes[0] === 0x47 ? "image/gif" : bytes[0] === 0x52 ? "image/webp" : null;
+    if (!type) throw err("invalid_request", "This file is not an image the app can send (JPEG, PNG, GIF or WebP).");
+    const original = new Blob([bytes], { type });
+    const bitmap = await createImageBitmap(original);
+    const image =
+      quality === "original" || Math.max(bitmap.width, bitmap.height) <= 320
+        ? await store(original, bitmap.width, bitmap.height)
+        : await scaled(bitmap, LONG_EDGE[quality], "image/jpeg");
+    const thumb = Math.max(bitmap.width, bitmap.height) <= 320 ? image : await scaled(bitmap, 320, "image/jpeg");
+    fake.prepared.push({ quality, original_size: bytes.byteLength, size: image.size });
+    return {
+      sha256: image.sha256,
+      mime: image.mime,
+      width: image.w,
+      height: image.h,
+      size: image.size,
+      original_size: bytes.byteLength,
+      kept_original: quality !== "original" && image.size === bytes.byteLength,
+      thumb: { sha256: thumb.sha256, width: thumb.w, height: thumb.h, size: thumb.size },
+    };
+  }
+  const imageContent = (image) =>
+    JSON.stringify({
+      sha256: image.sha256,
+      url: `/api/v1/media/${image.sha256}`,
+      mime: image.mime,
+      w: image.width,
+      h: image.height,
+      size: image.size,
+      thumb: { sha256: image.thumb.sha256, url: `/api/v1/media/${image.thumb.sha256}`, w: image.thumb.width, h: image.thumb.height },
+    });
+  /** The upload: progress in steps, then the message goes out (and is acked as any other). */
+  function upload(m, total) {
+    let step = 0;
+    const tick = () => {
+      step++;
+      const sent = Math.min(total, Math.round((total * step) / fake.uploadSteps));
+      emit("upload-progress", { message_id: m.id, conversation_id: m.conversation_id, sent, total });
+      if (sent < total) setTimeout(tick, fake.uploadStepMs);
+      else ack(m);
+    };
+    setTimeout(tick, fake.uploadStepMs);
+  }
+  // The sticker pack: the project's own goose PNGs when the test passed them in, else drawn here.
+  const STICKERS = ["hello", "thanks", "love", "laugh", "ok", "sorry", "sleepy", "wow"];
+  const stickerColors = ["#f6c945", "#7cc6fe", "#f78fb3", "#9be38f", "#ffb26b", "#b39ddb", "#80cbc4", "#ef9a9a"];
+  function stickerSrc(id) {
+    const png = window.__fakeStickerPngs?.[id];
+    if (png) return `data:image/png;base64,${png}`;
+    const i = Math.max(0, STICKERS.indexOf(id));
+    const svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" width="160" height="160" viewBox="0 0 160 160">` +
+      `<circle cx="80" cy="84" r="64" fill="${stickerColors[i]}" stroke="#333" stroke-width="4"/>` +
+      `<circle cx="58" cy="70" r="8" fill="#333"/><circle cx="102" cy="70" r="8" fill="#333"/>` +
+      `<path d="M52 104 Q80 ${120 + (i % 3) * 6} 108 104" fill="none" stroke="#333" stroke-width="6" stroke-linecap="round"/>` +
+      `<path d="M70 90 L90 90 L80 100 Z" fill="#f08c00"/></svg>`;
+    return `data:image/svg+xml,${encodeURIComponent(svg)}`;
+  }
+  const packs = () => [
+    {
+      id: "goose",
+      name: "Goose",
+      stickers: (window.__fakeStickerPngs ? Object.keys(window.__fakeStickerPngs) : STICKERS).map((id) => ({
+        id,
+        name: id[0].toUpperCase() + id.slice(1),
+        url: `/api/v1/stickers/goose/${id}.png`,
+        w: 160,
+        h: 160,
+      })),
+    },
+  ];
+  /** What the UI's convertFileSrc asks for: `media/<sha>` or `sticker/<pack>/<id>`. */
+  function mediaSrc(path) {
+    const [kind, a, b] = path.split("/");
+    if (kind === "media") return media.get(a)?.url ?? "data:image/png;base64,"; // unknown: fails to load
+    if (kind === "sticker" && a === "goose") return stickerSrc(b);
+    return "data:image/png;base64,";
+  }
+  Object.assign(fake, {
+    media,
+    prepared: [],
+    saved: [],
+    uploadSteps: 4,
+    uploadStepMs: 250,
+    stickerIds: () => packs()[0].stickers.map((s) => s.id),
+    /** A peer sends an image drawn here: `w`×`h`, a gradient between two colours. */
+    async receiveImage(from, w, h, colors = ["#4facfe", "#f9d423"]) {
+      const canvas = new OffscreenCanvas(w, h);
+      const g = canvas.getContext("2d");
+      const grad = g.createLinearGradient(0, 0, w, h);
+      grad.addColorStop(0, colors[0]);
+      grad.addColorStop(1, colors[1]);
+      g.fillStyle = grad;
+      g.fillRect(0, 0, w, h);
+      g.fillStyle = "rgba(255,255,255,0.55)";
+      g.beginPath();
+      g.arc(w * 0.7, h * 0.35, Math.min(w, h) * 0.18, 0, Math.PI * 2);
+      g.fill();
+      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer());
+      const image = await prepareImage(bytes, "standard");
+      const m = push({ ...make(from, false, imageContent(image), Date.now()), typeu: 2 });
+      unread.set(from, (unread.get(from) ?? 0) + 1);
+      emit("message-received", m);
+      emit("conversation-updated", conversation(from));
+      return m;
+    },
+    /** A peer sends a sticker. */
+    receiveSticker(from, id) {
+      const content = JSON.stringify({ pack: "goose", id, url: `/api/v1/stickers/goose/${id}.png`, w: 160, h: 160 });
+      const m = push({ ...make(from, false, content, Date.now()), typeu: 3 });
+      emit("message-received", m);
+      emit("conversation-updated", conversation(from));
+      return m;
+    },
+  });
+
   const commands = {
+    prepare_image: (bytes, options) => {
+      if (!(bytes instanceof Uint8Array)) throw err("invalid_request", "prepare_image takes the file's bytes as the request body");
+      return prepareImage(bytes, options?.headers?.quality ?? "standard");
+    },
+    send_image: ({ to, image }) => {
+      if (!account) throw err("not_logged_in", "not logged in");
+      if (!media.has(image.sha256)) throw err("not_found", "That image is not prepared any more. Please attach it again.");
+      const m = push({ ...make(to, true, imageContent(image), Date.now(), { kind: "sending" }), typeu: 2 });
+      emit("conversation-updated", conversation(to));
+      upload(m, image.size + image.thumb.size);
+      return { ...m };
+    },
+    sticker_packs: () => packs(),
+    send_sticker: ({ to, pack, id }) => {
+      if (!account) throw err("not_logged_in", "not logged in");
+      if (pack !== "goose" || !packs()[0].stickers.some((s) => s.id === id)) throw err("not_found", "There is no such sticker.");
+      const content = JSON.stringify({ pack, id, url: `/api/v1/stickers/${pack}/${id}.png`, w: 160, h: 160 });
+      const m = push({ ...make(to, true, content, Date.now(), { kind: "sending" }), typeu: 3 });
+      emit("conversation-updated", conversation(to));
+      ack(m);
+      return { ...m };
+    },
+    save_media: ({ sha256, suggestedName }) => {
+      if (!media.has(sha256)) throw err("not_found", "The server has no such item.");
+      const path = `/home/wangfang/Pictures/${suggestedName}`;
+      fake.saved.push({ sha256, suggestedName, path });
+      return path;
+    },
     app_info: () => ({ app_version: "0.1.0", core_level: 1, platform: "linux" }),
     get_settings: () => settings,
     set_settings: ({ settings: s }) => (settings = { ...s }),
@@ -626,15 +796,16 @@
     },
   };
 
-  async function invoke(cmd, args = {}) {
-    calls.push({ cmd, args });
+  async function invoke(cmd, args = {}, options = {}) {
+    // A raw body (prepare_image) is recorded by its size only.
+    calls.push({ cmd, args: args instanceof Uint8Array ? { bytes: args.byteLength, headers: options.headers } : args });
     const f = commands[cmd];
     const delay =
       cmd === "load_history" || cmd === "history_around" ? fake.historyLatency : cmd === "search" ? fake.searchLatency : fake.latency;
     await new Promise((r) => setTimeout(r, delay));
     if (!f) throw err("internal", `unknown command ${cmd}`);
     // Structured clone, like the real IPC (the UI must not share objects with the backend).
-    return JSON.parse(JSON.stringify(f(args) ?? null));
+    return JSON.parse(JSON.stringify((await f(args, options)) ?? null));
   }
 
   window.__TAURI_INTERNALS__ = {
@@ -643,6 +814,7 @@
     unregisterCallback: (id) => callbacks.delete(id),
     runCallback: (id, data) => callbacks.get(id)?.(data),
     callbacks,
+    convertFileSrc: (filePath) => mediaSrc(filePath),
     metadata: { currentWindow: { label: "main" }, currentWebview: { windowLabel: "main", label: "main" } },
   };
   window.__TAURI_EVENT_PLUGIN_INTERNALS__ = {

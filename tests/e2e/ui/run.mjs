@@ -3,7 +3,7 @@
 // Env: CHROMIUM=/path/to/chromium, HEADED=1, SCREENSHOTS=0 to skip screenshots,
 // SCREENSHOT_DIR=docs/screenshots to refresh the README's pictures (default: a folder in the
 // cargo target dir, so a test run never changes tracked files).
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -64,6 +64,18 @@ const context = await browser.newContext({
   timezoneId: "Europe/London",
 });
 await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+// The project's own sticker pack (crates/server/assets), when it is there, for the fake's stickers.
+const stickerDir = join(repo, "crates/server/assets/stickers/goose");
+const stickerPngs = {};
+for (const dir of [stickerDir, join(stickerDir, "png")]) {
+  if (!existsSync(dir)) continue;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".png")).sort()) {
+    stickerPngs[f.slice(0, -4)] = readFileSync(join(dir, f)).toString("base64");
+  }
+}
+if (Object.keys(stickerPngs).length > 0) {
+  await context.addInitScript({ content: `window.__fakeStickerPngs = ${JSON.stringify(stickerPngs)};` });
+}
 await context.addInitScript({ content: fakeBackend });
 const page = await context.newPage();
 
@@ -80,7 +92,7 @@ page.on("console", (m) => {
 // Nothing but our own server may be contacted (no fonts, no emoji CDN, nothing remote).
 const foreign = [];
 page.on("request", (r) => {
-  if (!r.url().startsWith(server.url) && !r.url().startsWith("data:")) foreign.push(r.url());
+  if (!r.url().startsWith(server.url) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) foreign.push(r.url());
 });
 
 const shot = async (name) => {
@@ -218,6 +230,218 @@ await step("failed message → retry → sent", async () => {
   await m.locator('[data-status="failed"]').waitFor(T);
   await m.getByRole("button", { name: /Retry/ }).click();
   await m.locator('[data-status="sent"]').waitFor(T);
+});
+
+// --- images and stickers (docs/MEDIA.md, issue 7) ---------------------------------------
+/** A 3000×2000 "photo" drawn in the page (sky, sun, hills, grain), as PNG bytes. */
+const photoPng = async () =>
+  Buffer.from(
+    await page.evaluate(async () => {
+      const w = 3000;
+      const h = 2000;
+      const c = new OffscreenCanvas(w, h);
+      const g = c.getContext("2d");
+      const sky = g.createLinearGradient(0, 0, 0, h);
+      sky.addColorStop(0, "#2b6cb0");
+      sky.addColorStop(0.6, "#f6ad55");
+      sky.addColorStop(1, "#9c4221");
+      g.fillStyle = sky;
+      g.fillRect(0, 0, w, h);
+      g.fillStyle = "#fefcbf";
+      g.beginPath();
+      g.arc(w * 0.68, h * 0.52, 180, 0, Math.PI * 2);
+      g.fill();
+      for (const [y, col] of [[0.62, "#2f855a"], [0.72, "#276749"], [0.84, "#22543d"]]) {
+        g.fillStyle = col;
+        g.beginPath();
+        g.moveTo(0, h);
+        for (let x = 0; x <= w; x += 50) g.lineTo(x, h * y + Math.sin(x / 260 + y * 9) * 90);
+        g.lineTo(w, h);
+        g.fill();
+      }
+      // Film grain: what makes a photo large as PNG.
+      const img = g.getImageData(0, 0, w, h);
+      let seed = 7;
+      for (let i = 0; i < img.data.length; i += 4) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        const n = (seed % 13) - 6;
+        img.data[i] += n;
+        img.data[i + 1] += n;
+        img.data[i + 2] += n;
+      }
+      g.putImageData(img, 0, 0);
+      const blob = await c.convertToBlob({ type: "image/png" });
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let bin = "";
+      for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(bin);
+    }),
+    "base64",
+  );
+const mb = (n) => `${(Math.round((n / 1048576) * 10) / 10).toFixed(1).replace(/\.0$/, "")} MB`;
+const imageMessages = () => page.locator('[data-testid="message"]').filter({ has: page.locator('[data-testid="image-thumb"]') });
+let sentImage = null;
+
+await step("image: attach a generated photo → preview with sizes and quality → send → bubble with its aspect ratio, no layout jump", async () => {
+  await row("3").click();
+  await tid("chat-name").filter({ hasText: "Bob Smith" }).waitFor(T);
+  const png = await photoPng();
+  assert(png.length > 2 * 1048576, `a large PNG (${png.length} bytes)`);
+  await tid("attach-input").setInputFiles({ name: "IMG_2041.png", mimeType: "image/png", buffer: png });
+  await tid("image-preview").waitFor(T);
+  await tid("image-dims").filter({ hasText: "1280 × 853" }).waitFor(T);
+  const standard = await tid("image-sizes").textContent();
+  assert(new RegExp(`^${mb(png.length).replace(".", "\\.")} → \\d+ KB$`).test(standard), `sizes: ${standard} (file ${png.length} bytes)`);
+  assert(await tid("image-preview-img").evaluate((img) => img.naturalWidth === 1280 && img.naturalHeight === 853), "the preview shows the prepared image");
+  // The quality choice prepares again: HD is 2560 px and larger.
+  await tid("quality-hd").click();
+  await tid("image-dims").filter({ hasText: "2560 × 1707" }).waitFor(T);
+  const hd = await tid("image-sizes").textContent();
+  assert(hd !== standard, `HD differs: ${hd}`);
+  const asked = await fake(() => window.__fake.calls.filter((c) => c.cmd === "prepare_image").map((c) => c.args.headers.quality));
+  assert(asked.join(",") === "standard,hd", `prepare_image qualities: ${asked}`);
+  const prepared = await fake(() => window.__fake.prepared);
+  assert(prepared.every((p) => p.original_size === png.length), "the file's bytes went as the raw body");
+  assert(prepared[1].size > prepared[0].size, `HD larger: ${JSON.stringify(prepared)}`);
+  await tid("quality-standard").click();
+  await tid("image-dims").filter({ hasText: "1280 × 853" }).waitFor(T);
+  await tid("image-sizes").filter({ hasText: standard }).waitFor(T);
+  await shot("image-preview");
+
+  // The row of the new image: every height it ever has, from insertion on.
+  await page.evaluate(() => {
+    window.__rowHeights = [];
+    window.__thumbLoadedAtFirstSight = null;
+    const seen = new WeakSet();
+    const ro = new ResizeObserver((entries) => {
+      for (const e of entries) window.__rowHeights.push(Math.round(e.target.getBoundingClientRect().height));
+    });
+    new MutationObserver(() => {
+      for (const row of document.querySelectorAll('.vrow')) {
+        const img = row.querySelector('[data-testid="image-thumb"] img');
+        if (!img || seen.has(row) || row.querySelector('[data-status]')?.dataset.status !== "sending") continue;
+        seen.add(row);
+        window.__thumbLoadedAtFirstSight = img.complete && img.naturalWidth > 0;
+        window.__rowHeights.push(Math.round(row.getBoundingClientRect().height));
+        ro.observe(row);
+      }
+    }).observe(document.querySelector('[data-testid="messages"]'), { childList: true, subtree: true });
+  });
+  await fake(() => (window.__fake.uploadStepMs = 300));
+  await tid("image-send").click();
+  await tid("image-preview").waitFor({ state: "detached", timeout: 15000 });
+  const own = imageMessages().last();
+  await own.locator('[data-testid="upload-progress"]').waitFor(T);
+  // upload-progress events fill the ring (the fake uploads in 4 steps).
+  await own.locator('[data-testid="upload-progress"][aria-valuenow="50"]').waitFor(T);
+  const thumb = own.locator('[data-testid="image-thumb"]');
+  const box = await thumb.boundingBox();
+  assert(Math.round(box.width) === 280 && Math.round(box.height) === 187, `box 280×187 for 1280×853: ${JSON.stringify(box)}`);
+  await page.waitForFunction((id) => document.querySelector(`[data-id="${id}"] [data-testid="image-thumb"] img`)?.naturalWidth === 320, await own.getAttribute("data-id"), T);
+  const after = await thumb.boundingBox();
+  assert(after.width === box.width && after.height === box.height, "the box did not change when the thumbnail loaded");
+  // The ring fills and goes; the message is sent.
+  await own.locator('[data-status="sent"]').waitFor(T);
+  await own.locator('[data-testid="upload-progress"]').waitFor({ state: "detached", timeout: 15000 });
+  const heights = await page.evaluate(() => [...new Set(window.__rowHeights)]);
+  assert(heights.length === 1, `the row kept one height from insertion to loaded: ${heights}`);
+  const sendCall = await fake(() => window.__fake.calls.filter((c) => c.cmd === "send_image").at(-1).args);
+  assert(sendCall.to === "3" && sendCall.image.width === 1280, `send_image: ${JSON.stringify(sendCall).slice(0, 200)}`);
+  sentImage = sendCall.image;
+  await row("3").getByText("[Image]").waitFor(T);
+});
+
+await step("image viewer: opens full size, zoom in / fit, Save as…, Esc closes", async () => {
+  await imageMessages().last().locator('[data-testid="image-thumb"]').click();
+  await tid("image-viewer").waitFor(T);
+  await page.waitForFunction(() => document.querySelector('[data-testid="viewer-img"]')?.naturalWidth === 1280, null, T);
+  const zoom = async () => parseInt(await tid("viewer-zoom").textContent(), 10);
+  const width = () => tid("viewer-img").evaluate((img) => img.getBoundingClientRect().width);
+  const fit = await zoom();
+  const fitWidth = await width();
+  assert(fit > 0 && fit <= 100, `fit zoom ${fit}%`);
+  await tid("viewer-zoom-in").click();
+  assert((await zoom()) > fit && (await width()) > fitWidth, "zoomed in");
+  await tid("viewer-fit").click();
+  assert((await zoom()) === fit && (await width()) === fitWidth, "back to fit");
+  await tid("viewer-save").click();
+  await tid("viewer-note").filter({ hasText: /Saved to \/home\/wangfang\/Pictures\/hongyan-\d{8}-\d{6}\.jpg/ }).waitFor(T);
+  const saved = await fake(() => window.__fake.saved.at(-1));
+  assert(saved.sha256 === sentImage.sha256, "saved the full image, not the thumbnail");
+  await shot("image-viewer");
+  await page.keyboard.press("Escape");
+  await tid("image-viewer").waitFor({ state: "detached", timeout: 15000 });
+});
+
+await step("image: drop and paste open the preview too (HTML5 events)", async () => {
+  const fire = (kind) =>
+    page.evaluate(async (kind) => {
+      const c = new OffscreenCanvas(200, 100);
+      c.getContext("2d").fillRect(0, 0, 200, 100);
+      const file = new File([await c.convertToBlob({ type: "image/png" })], "small.png", { type: "image/png" });
+      const dt = new DataTransfer();
+      dt.items.add(file);
+      if (kind === "drop") {
+        const chat = document.querySelector("section.chat");
+        chat.dispatchEvent(new DragEvent("dragenter", { dataTransfer: dt, bubbles: true, cancelable: true }));
+        chat.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      } else {
+        document.querySelector('[data-testid="composer-input"]').dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+      }
+    }, kind);
+  for (const kind of ["drop", "paste"]) {
+    const before = await fake(() => window.__fake.prepared.length);
+    await fire(kind);
+    await tid("image-preview").waitFor(T);
+    await tid("image-dims").filter({ hasText: "200 × 100" }).waitFor(T);
+    assert((await fake(() => window.__fake.prepared.length)) === before + 1, `${kind}: prepared once`);
+    await tid("image-cancel").click();
+    await tid("image-preview").waitFor({ state: "detached", timeout: 15000 });
+  }
+  assert((await tid("composer-input").inputValue()) === "", "nothing pasted as text");
+});
+
+await step("stickers: the tab sends one, it is kept as recently used; a received image and sticker render", async () => {
+  await page.getByRole("button", { name: "Emoji", exact: true }).click();
+  await tid("sticker-tab").click();
+  const first = page.locator('[data-testid="sticker-pack"] [data-testid="sticker"]').nth(1);
+  await first.waitFor(T);
+  const id = await first.getAttribute("data-id");
+  await first.click();
+  await tid("emoji-picker").waitFor({ state: "detached", timeout: 15000 });
+  const sent = await fake(() => window.__fake.calls.filter((c) => c.cmd === "send_sticker").at(-1).args);
+  assert(sent.to === "3" && sent.pack === "goose" && sent.id === id, `send_sticker: ${JSON.stringify(sent)}`);
+  const own = page.locator('[data-testid="message"]').filter({ has: page.locator('[data-testid="sticker-message"]') }).last();
+  await own.locator('[data-status="sent"]').waitFor(T);
+  const size = await own.locator('[data-testid="sticker-message"] img').evaluate((img) => [img.naturalWidth > 0, img.width, img.height]);
+  assert(size.join() === "true,160,160", `sticker rendered at 160×160: ${size}`);
+  await page.getByRole("button", { name: "Emoji", exact: true }).click();
+  await tid("sticker-tab").click();
+  await page.locator(`[data-testid="sticker-recent"] [data-testid="sticker"][data-id="${id}"]`).waitFor(T);
+  await page.keyboard.press("Escape");
+  await tid("emoji-picker").waitFor({ state: "detached", timeout: 15000 });
+
+  await fake(() => window.__fake.receiveImage("3", 900, 1200, ["#ff9a9e", "#a18cd1"]));
+  await fake((sent) => window.__fake.receiveSticker("3", window.__fake.stickerIds().find((s) => s !== sent)), id);
+  const received = imageMessages().last();
+  await page.waitForFunction(() => {
+    const imgs = [...document.querySelectorAll('[data-testid="image-thumb"] img')];
+    return imgs.length >= 2 && imgs.every((i) => i.naturalWidth > 0);
+  }, null, T);
+  const box = await received.locator('[data-testid="image-thumb"]').boundingBox();
+  assert(Math.round(box.width) === 240 && Math.round(box.height) === 320, `portrait 900×1200 → 240×320: ${JSON.stringify(box)}`);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="sticker-message"] img')].filter((i) => i.naturalWidth > 0).length >= 2, null, T);
+  // A taller window for the picture: the photo, the received image and both stickers.
+  await page.setViewportSize({ width: 1200, height: 1020 });
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid="messages"]');
+    el.scrollTop = el.scrollHeight;
+  });
+  await shot("chat-media");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot("chat-media-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize({ width: 1200, height: 780 });
 });
 
 await step("start a chat by searching users by name", async () => {

@@ -19,7 +19,7 @@ export const CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data: blob:",
+  "img-src 'self' data: blob: hymedia: http://hymedia.localhost",
   "font-src 'self' data:",
   "connect-src 'self'",
   "object-src 'none'",

@@ -122,6 +122,8 @@ export type IpcErrorKind =
   | "already_friends"
   | "forbidden"
   | "conflict"
+  | "media_too_large"
+  | "unsupported_media"
   | "internal";
 
 /** Every command's error value. */
