@@ -472,3 +472,54 @@ fn a_broken_stickers_dir_stops_the_server_with_a_clear_message() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_survives_a_restart_and_old_partials_are_swept_at_start() {
+    let data = tempfile::tempdir().expect("tmp");
+    let mut s = TestServer::start_in(data.path(), &[]).await;
+    let (alice_id, alice) = s.account("alice").await;
+    let image = png(40, 8);
+    let sha = sha_of(&image);
+    assert_eq!(
+        Media { s: &s }.put(&sha, &alice, image.clone()).await.0,
+        201
+    );
+    // Two unfinished uploads of another file: one fresh, one untouched for 25 hours.
+    let half = png(80, 9);
+    let half_sha = sha_of(&half);
+    put_and_drop(&s, &half_sha, &alice, &half, 500).await;
+    let m = Media { s: &s };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while m.head(&half_sha, &alice).await.1 != Some(500) {
+        assert!(tokio::time::Instant::now() < deadline, "partial not kept");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(s.terminate().await.success());
+    let partial_dir = data.path().join("media/partial");
+    let stale = partial_dir.join(format!("{alice_id}-{}", sha_of(b"stale")));
+    std::fs::write(&stale, b"old bytes").expect("write");
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now() - Duration::from_secs(25 * 3600)))
+        .expect("age it");
+
+    let s = TestServer::start_in(data.path(), &[]).await;
+    let (_, alice) = s.login("alice").await;
+    let m = Media { s: &s };
+    assert!(!stale.exists(), "the stale partial is removed at start");
+    assert_eq!(
+        m.head(&half_sha, &alice).await.1,
+        Some(500),
+        "a fresh one is kept"
+    );
+    let got = m
+        .req(Method::GET, &sha, Some(&alice))
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(got.as_ref(), &image[..]);
+}

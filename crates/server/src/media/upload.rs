@@ -16,6 +16,7 @@ use std::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex,
     },
+    time::Duration,
 };
 
 use bytes::Bytes;
@@ -28,6 +29,9 @@ use super::{sniff, sniff::SNIFF_LEN, MediaDir, Sha256Hex};
 
 /// Chunks queued for the disk writer before the socket is read more slowly.
 const WRITE_QUEUE: usize = 8;
+/// An upload that sends nothing for this long is treated as broken off (its bytes are kept
+/// for a resume), so a dead connection does not hold the upload open.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Why an upload did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +67,7 @@ pub struct Completed {
 pub struct Uploads {
     dir: MediaDir,
     max_bytes: u64,
+    idle_timeout: Duration,
     active: Mutex<HashMap<(i64, Sha256Hex), Slot>>,
     generation: AtomicU64,
 }
@@ -114,9 +119,16 @@ impl Uploads {
         Self {
             dir,
             max_bytes,
+            idle_timeout: IDLE_TIMEOUT,
             active: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
         }
+    }
+
+    /// Another idle timeout than [`IDLE_TIMEOUT`] (tests).
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle_timeout = idle;
+        self
     }
 
     pub fn dir(&self) -> &MediaDir {
@@ -162,7 +174,10 @@ impl Uploads {
         let flow = loop {
             let item = tokio::select! {
                 _ = claim.cancel.cancelled() => break Flow::Superseded,
-                item = body.next() => item,
+                item = tokio::time::timeout(self.idle_timeout, body.next()) => item,
+            };
+            let Ok(item) = item else {
+                break Flow::BrokeOff(format!("nothing received for {:?}", self.idle_timeout));
             };
             let chunk = match item {
                 None => break Flow::Ended,
@@ -555,6 +570,25 @@ mod tests {
         assert!(matches!(first, Err(UploadError::Superseded)), "{first:?}");
         drop(tx);
         assert!(up.active.lock().expect("lock").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_silent_body_counts_as_broken_off() {
+        let (_tmp, up) = uploads(1 << 20);
+        let up = up.with_idle_timeout(std::time::Duration::from_millis(100));
+        let bytes = png_like(8_000);
+        let sha = Sha256Hex::of(&bytes);
+        let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(4);
+        tx.send(Ok(Bytes::copy_from_slice(&bytes[..3_000])))
+            .await
+            .expect("send");
+        let err = up.receive(3, &sha, None, tokio_stream_from(rx)).await;
+        assert!(
+            matches!(&err, Err(UploadError::Interrupted { kept: 3_000, .. })),
+            "{err:?}"
+        );
+        drop(tx);
+        assert_eq!(up.dir().partial_len(3, &sha).await.expect("len"), 3_000);
     }
 
     fn tokio_stream_from<T: Send + 'static>(
