@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks recorded in docs/BENCHMARKS.md. Bounded: loopback only, fixed counts
-# and durations. Pass a name to run one: store | chat | idle | search.
+# and durations. Pass a name to run one: store | chat | idle | search | search-account.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 which="${1:-all}"
@@ -26,4 +26,8 @@ fi
 if [ "$which" = all ] || [ "$which" = search ]; then
   log "search: tantivy (hongyan-search) vs SQLite FTS5 trigram, 1M generated messages"
   "$CARGO_TARGET_DIR/release/hongyan-search-bench" --messages 1000000
+fi
+if [ "$which" = all ] || [ "$which" = search ] || [ "$which" = search-account ]; then
+  log "search-account: Client::search on a 1M-message account vs hongyan-search alone vs LIKE"
+  "$CARGO_TARGET_DIR/release/hongyan-search-account-bench" --messages 1000000 --require-complete
 fi

@@ -6,6 +6,8 @@
 //! Chinese, a third English, the rest mixed in one message; word frequencies skewed like real
 //! text (a few words very common, most rare); occasional emoji and punctuation.
 
+use hongyan_search::{is_cjk, tokenize};
+
 /// The seed the benchmark uses unless told otherwise.
 pub const DEFAULT_SEED: u64 = 0x4859_5345_4152_4348; // "HYSEARCH"
 
@@ -243,6 +245,113 @@ impl Iterator for Corpus {
             text,
         })
     }
+}
+
+/// What a query must find: defined on the text itself, independent of any engine.
+#[derive(Clone, Debug)]
+pub enum Need {
+    /// A CJK substring.
+    Substring(String),
+    /// A whole word (as the project's tokenizer splits and folds words).
+    Word(String),
+    /// A word starting with this.
+    Prefix(String),
+}
+
+impl Need {
+    /// Whether `text`, whose folded words are `words` ([`folded_words`]), satisfies this.
+    pub fn matches(&self, text: &str, words: &str) -> bool {
+        match self {
+            Need::Substring(s) => text.contains(s.as_str()),
+            Need::Word(w) => words.split(' ').any(|t| t == w),
+            Need::Prefix(p) => words.split(' ').any(|t| t.starts_with(p.as_str())),
+        }
+    }
+}
+
+/// A message's non-CJK words as the tokenizer folds them (`Café` → `cafe`), space-separated:
+/// a word query must find exactly the messages with that word, whatever the engine.
+pub fn folded_words(text: &str) -> String {
+    tokenize(text)
+        .into_iter()
+        .filter(|t| !t.text.chars().any(is_cjk))
+        .map(|t| t.text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One class of queries (e.g. 2-char CJK) the benchmarks time and check.
+pub struct QuerySet {
+    pub name: &'static str,
+    /// (query text, what it must find)
+    pub queries: Vec<(String, Vec<Need>)>,
+}
+
+/// The query sets, `n` queries each, drawn from the corpus itself (so most have matches),
+/// deterministic: 1-char CJK, 2-char CJK, 4-char CJK, English word, English prefix, two terms.
+pub fn query_sets(corpus: &[Message], n: usize, seed: u64) -> Vec<QuerySet> {
+    let mut rng = Rng::new(seed ^ 0x0051_5545_5259);
+    let cjk_substring = |rng: &mut Rng, len: usize| -> String {
+        loop {
+            let m = &corpus[rng.below(corpus.len())];
+            let chars: Vec<char> = m.text.chars().collect();
+            if chars.len() < len {
+                continue;
+            }
+            let start = rng.below(chars.len() - len + 1);
+            let piece = &chars[start..start + len];
+            if piece.iter().all(|c| is_cjk(*c)) {
+                return piece.iter().collect();
+            }
+        }
+    };
+    // English words as the tokenizer sees them, taken from messages.
+    let english_word = |rng: &mut Rng, min_len: usize| -> String {
+        loop {
+            let m = &corpus[rng.below(corpus.len())];
+            let words: Vec<String> = tokenize(&m.text)
+                .into_iter()
+                .map(|t| t.text)
+                .filter(|w| w.len() >= min_len && w.bytes().all(|b| b.is_ascii_lowercase()))
+                .collect();
+            if !words.is_empty() {
+                return words[rng.below(words.len())].clone();
+            }
+        }
+    };
+    let mut set = |name, make: &mut dyn FnMut(&mut Rng) -> (String, Vec<Need>)| QuerySet {
+        name,
+        queries: (0..n).map(|_| make(&mut rng)).collect(),
+    };
+    vec![
+        set("1-char CJK", &mut |r| {
+            let q = cjk_substring(r, 1);
+            (q.clone(), vec![Need::Substring(q)])
+        }),
+        set("2-char CJK", &mut |r| {
+            let q = cjk_substring(r, 2);
+            (q.clone(), vec![Need::Substring(q)])
+        }),
+        set("4-char CJK", &mut |r| {
+            let q = cjk_substring(r, 4);
+            (q.clone(), vec![Need::Substring(q)])
+        }),
+        set("English word", &mut |r| {
+            let w = english_word(r, 3);
+            // A trailing space: the word is complete (not a prefix).
+            (format!("{w} "), vec![Need::Word(w)])
+        }),
+        set("English prefix", &mut |r| {
+            let w = english_word(r, 5);
+            let p: String = w.chars().take(3 + r.below(w.len() - 3)).collect();
+            (p.clone(), vec![Need::Prefix(p)])
+        }),
+        set("two terms (word + 2-char CJK)", &mut |r| {
+            let w = english_word(r, 3);
+            let c = cjk_substring(r, 2);
+            (format!("{w} {c}"), vec![Need::Word(w), Need::Substring(c)])
+        }),
+    ]
 }
 
 #[cfg(test)]

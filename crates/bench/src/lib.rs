@@ -3,4 +3,5 @@
 
 pub mod conn;
 pub mod corpus;
+pub mod latency;
 pub mod server;

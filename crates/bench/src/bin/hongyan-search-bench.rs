@@ -9,8 +9,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use clap::Parser;
-use hongyan_bench::corpus::{Corpus, Message, Rng, DEFAULT_SEED};
-use hongyan_search::{is_cjk, tokenize, Doc, Order, Query, SearchIndex};
+use hongyan_bench::corpus::{
+    folded_words, query_sets, Corpus, Message, Need, QuerySet, DEFAULT_SEED,
+};
+use hongyan_bench::latency::{fmt_duration, percentile, timed};
+use hongyan_search::{Doc, Order, Query, SearchIndex};
 use rusqlite::Connection;
 
 #[derive(Parser)]
@@ -32,23 +35,6 @@ struct Args {
     /// Fail (exit 1) if a tantivy query set misses or adds a document vs the brute force.
     #[arg(long)]
     require_full_recall: bool,
-}
-
-/// What a query must find: defined on the text itself, independent of both engines.
-#[derive(Clone, Debug)]
-enum Need {
-    /// A CJK substring.
-    Substring(String),
-    /// A whole word (as the project's tokenizer splits words).
-    Word(String),
-    /// A word starting with this.
-    Prefix(String),
-}
-
-struct QuerySet {
-    name: &'static str,
-    /// (query text, what it must find)
-    queries: Vec<(String, Vec<Need>)>,
 }
 
 fn main() -> Result<()> {
@@ -75,17 +61,7 @@ fn main() -> Result<()> {
     let t = Instant::now();
     // Each message's words as the tokenizer folds them (`Café` → `cafe`), space-separated: a
     // word query must find exactly the messages with that word, whatever the engine.
-    let words: Vec<String> = corpus
-        .iter()
-        .map(|m| {
-            tokenize(&m.text)
-                .into_iter()
-                .filter(|t| !t.text.chars().any(is_cjk))
-                .map(|t| t.text)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
+    let words: Vec<String> = corpus.iter().map(|m| folded_words(&m.text)).collect();
     let truth: Vec<Vec<Vec<usize>>> = sets
         .iter()
         .map(|s| {
@@ -209,102 +185,11 @@ fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1_000_000.0
 }
 
-/// Query sets drawn from the corpus itself (so most have matches), deterministic.
-fn query_sets(corpus: &[Message], n: usize, seed: u64) -> Vec<QuerySet> {
-    let mut rng = Rng::new(seed ^ 0x0051_5545_5259);
-    let cjk_substring = |rng: &mut Rng, len: usize| -> String {
-        loop {
-            let m = &corpus[rng.below(corpus.len())];
-            let chars: Vec<char> = m.text.chars().collect();
-            if chars.len() < len {
-                continue;
-            }
-            let start = rng.below(chars.len() - len + 1);
-            let piece = &chars[start..start + len];
-            if piece.iter().all(|c| is_cjk(*c)) {
-                return piece.iter().collect();
-            }
-        }
-    };
-    // English words as the tokenizer sees them, taken from messages.
-    let english_word = |rng: &mut Rng, min_len: usize| -> String {
-        loop {
-            let m = &corpus[rng.below(corpus.len())];
-            let words: Vec<String> = tokenize(&m.text)
-                .into_iter()
-                .map(|t| t.text)
-                .filter(|w| w.len() >= min_len && w.bytes().all(|b| b.is_ascii_lowercase()))
-                .collect();
-            if !words.is_empty() {
-                return words[rng.below(words.len())].clone();
-            }
-        }
-    };
-    let mut set = |name, make: &mut dyn FnMut(&mut Rng) -> (String, Vec<Need>)| QuerySet {
-        name,
-        queries: (0..n).map(|_| make(&mut rng)).collect(),
-    };
-    vec![
-        set("1-char CJK", &mut |r| {
-            let q = cjk_substring(r, 1);
-            (q.clone(), vec![Need::Substring(q)])
-        }),
-        set("2-char CJK", &mut |r| {
-            let q = cjk_substring(r, 2);
-            (q.clone(), vec![Need::Substring(q)])
-        }),
-        set("4-char CJK", &mut |r| {
-            let q = cjk_substring(r, 4);
-            (q.clone(), vec![Need::Substring(q)])
-        }),
-        set("English word", &mut |r| {
-            let w = english_word(r, 3);
-            // A trailing space: the word is complete (not a prefix).
-            (format!("{w} "), vec![Need::Word(w)])
-        }),
-        set("English prefix", &mut |r| {
-            let w = english_word(r, 5);
-            let p: String = w.chars().take(3 + r.below(w.len() - 3)).collect();
-            (p.clone(), vec![Need::Prefix(p)])
-        }),
-        set("two terms (word + 2-char CJK)", &mut |r| {
-            let w = english_word(r, 3);
-            let c = cjk_substring(r, 2);
-            (format!("{w} {c}"), vec![Need::Word(w), Need::Substring(c)])
-        }),
-    ]
-}
-
 /// Indices of the messages that satisfy every need.
 fn brute_force(corpus: &[Message], words: &[String], needs: &[Need]) -> Vec<usize> {
     (0..corpus.len())
-        .filter(|&i| {
-            needs.iter().all(|need| match need {
-                Need::Substring(s) => corpus[i].text.contains(s.as_str()),
-                Need::Word(w) => words[i].split(' ').any(|t| t == w),
-                Need::Prefix(p) => words[i].split(' ').any(|t| t.starts_with(p.as_str())),
-            })
-        })
+        .filter(|&i| needs.iter().all(|n| n.matches(&corpus[i].text, &words[i])))
         .collect()
-}
-
-/// Queries faster than this are run this many times and the fastest run kept: on the shared
-/// 2-core machine a query is otherwise now and then preempted for a whole time slice by other
-/// processes, which is the machine's noise, not the engine's cost. Same rule for both engines.
-const RETIME_UNDER: Duration = Duration::from_millis(20);
-const RETIMES: usize = 3;
-
-fn timed(mut run: impl FnMut() -> Result<()>) -> Result<Duration> {
-    let mut best = Duration::MAX;
-    for _ in 0..RETIMES {
-        let t = Instant::now();
-        run()?;
-        best = best.min(t.elapsed());
-        if best >= RETIME_UNDER {
-            break;
-        }
-    }
-    Ok(best)
 }
 
 struct Stats {
@@ -317,7 +202,7 @@ struct Stats {
 
 fn stats(mut times: Vec<Duration>, found: &[Vec<usize>], truth: &[Vec<usize>]) -> Stats {
     times.sort();
-    let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    let pct = |p: f64| percentile(&times, p);
     let (mut hit, mut want, mut got) = (0usize, 0usize, 0usize);
     for (f, t) in found.iter().zip(truth) {
         let t: HashSet<usize> = t.iter().copied().collect();
@@ -351,15 +236,6 @@ fn print_row(name: &str, how: &str, s: &Stats) {
         s.recall * 100.0,
         s.precision * 100.0
     );
-}
-
-fn fmt_duration(d: Duration) -> String {
-    let us = d.as_secs_f64() * 1e6;
-    if us < 1000.0 {
-        format!("{us:.0} µs")
-    } else {
-        format!("{:.2} ms", us / 1000.0)
-    }
 }
 
 fn table_header() {
