@@ -523,3 +523,63 @@ async fn media_survives_a_restart_and_old_partials_are_swept_at_start() {
         .expect("bytes");
     assert_eq!(got.as_ref(), &image[..]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_takes_over_from_an_upload_whose_connection_hangs() {
+    let s = TestServer::start().await;
+    let (_, alice) = s.account("alice").await;
+    let m = Media { s: &s };
+    let image = png(200, 10);
+    let sha = sha_of(&image);
+    let sent = image.len() / 2;
+
+    // The old connection stays open but sends nothing more (a network that went away
+    // without a FIN): the server cannot know it is dead.
+    let mut hung = TcpStream::connect(s.http).await.expect("connect");
+    let head = format!(
+        "PUT {} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {alice}\r\nContent-Length: {}\r\n\r\n",
+        path(&sha),
+        s.http,
+        image.len()
+    );
+    hung.write_all(head.as_bytes()).await.expect("head");
+    hung.write_all(&image[..sent]).await.expect("half the body");
+    hung.flush().await.expect("flush");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while m.head(&sha, &alice).await.1 != Some(sent as u64) {
+        assert!(tokio::time::Instant::now() < deadline, "bytes not on disk");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let (st, body) = json(
+        m.req(Method::PUT, &sha, Some(&alice))
+            .header("upload-offset", sent.to_string())
+            .body(image[sent..].to_vec())
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(st, 201, "{body}");
+    let got = m
+        .req(Method::GET, &sha, Some(&alice))
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(got.as_ref(), &image[..]);
+
+    // The hung upload was told it lost.
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        WAIT,
+        tokio::io::AsyncReadExt::read_to_end(&mut hung, &mut answer),
+    )
+    .await
+    .expect("the old upload is answered and closed")
+    .expect("read");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 409"), "{answer}");
+    assert!(answer.contains("upload_superseded"), "{answer}");
+}
