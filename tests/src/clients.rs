@@ -192,6 +192,21 @@ impl TestClient {
 
     /// [`Self::restart`] with an app whose SDK announces `core_level` (an upgrade).
     pub async fn restart_with_core_level(self, core_level: u32) -> Self {
+        self.restart_full(core_level, async {}).await
+    }
+
+    /// [`Self::restart`], running `between` after the old client stopped and before the new
+    /// one resumes (e.g. to break a connection the old one left behind).
+    pub async fn restart_after(self, between: impl std::future::Future<Output = ()>) -> Self {
+        let level = self.core_level;
+        self.restart_full(level, between).await
+    }
+
+    async fn restart_full(
+        self,
+        core_level: u32,
+        between: impl std::future::Future<Output = ()>,
+    ) -> Self {
         let Self {
             client,
             user_id,
@@ -205,6 +220,7 @@ impl TestClient {
         } = self;
         client.shutdown().await;
         drop(client);
+        between.await;
         let mut config = Self::config(&server_url, &tcp, via, &dir);
         config.core_level = core_level;
         let client = Client::new(config).expect("client");

@@ -8,5 +8,5 @@ pub mod proxy;
 pub mod server;
 
 pub use clients::{acked, assert_texts, wait_until, TestClient, Via};
-pub use proxy::FaultProxy;
+pub use proxy::{FaultProxy, Trip};
 pub use server::{server_bin, ServerBuilder, TestServer};
