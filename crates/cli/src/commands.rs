@@ -1,6 +1,7 @@
 //! The chat's slash commands: parsing (pure) and running them against the SDK.
 
 use anyhow::Result;
+use hongyan_sdk::media::ImageQuality;
 use hongyan_sdk::model::{FriendRequestStatus, NoticeContent, Role, NOTICES_CONVERSATION};
 use hongyan_sdk::Client;
 
@@ -62,6 +63,17 @@ pub enum Command {
     },
     GroupLeave(String),
     Notices,
+    /// Send the image file at `path` (compressed per `quality`).
+    Image {
+        path: String,
+        quality: ImageQuality,
+    },
+    /// List the server's sticker packs.
+    Stickers,
+    Sticker {
+        pack: String,
+        id: String,
+    },
     Empty,
     Quit,
 }
@@ -87,6 +99,8 @@ TEXT                           send TEXT there
 /group rename GROUP_ID NAME    rename a group
 /group leave GROUP_ID          leave a group
 /notices                       notices from the operators
+/image PATH [hd|original]      send a picture (standard: 1280 px; hd: 2560 px; original: as is)
+/stickers                      the sticker packs; /sticker PACK ID sends one
 /logout, /quit";
 
 impl Command {
@@ -186,6 +200,24 @@ impl Command {
                 }
             },
             "notices" => Self::Notices,
+            "image" | "img" => {
+                let (quality, path) = match args.as_slice() {
+                    [path @ .., q] if !path.is_empty() && q.parse::<ImageQuality>().is_ok() => {
+                        (q.parse().unwrap_or_default(), path.join(" "))
+                    }
+                    [] => return Err("usage: /image PATH [hd|original]".into()),
+                    path => (ImageQuality::Standard, path.join(" ")),
+                };
+                Self::Image { path, quality }
+            }
+            "stickers" => Self::Stickers,
+            "sticker" => match args.as_slice() {
+                [pack, id] => Self::Sticker {
+                    pack: (*pack).to_owned(),
+                    id: (*id).to_owned(),
+                },
+                _ => return Err("usage: /sticker PACK ID (see /stickers)".into()),
+            },
             "quit" | "exit" | "q" => Self::Quit,
             other => return Err(format!("unknown command /{other}; try /help")),
         })
@@ -375,8 +407,49 @@ pub async fn run(client: &Client, cmd: Command, peer: &mut Option<String>) -> Re
             };
             client.send_text(p, &text).await?;
         }
+        Command::Image { path, quality } => {
+            let Some(p) = peer.as_deref() else {
+                println!("Choose someone first: /to USER_ID");
+                return Ok(());
+            };
+            let bytes = tokio::fs::read(&path)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot read {path}: {e}"))?;
+            let image = client.prepare_image(bytes, quality).await?;
+            println!(
+                "  {} → {} ({}×{} {})",
+                human_size(image.original_size),
+                human_size(image.size),
+                image.width,
+                image.height,
+                image.mime
+            );
+            client.send_image(p, &image).await?;
+        }
+        Command::Stickers => {
+            for pack in client.sticker_packs().await? {
+                let ids: Vec<&str> = pack.stickers.iter().map(|s| s.id.as_str()).collect();
+                println!("{} ({}): {}", pack.id, pack.name, ids.join(" "));
+            }
+        }
+        Command::Sticker { pack, id } => {
+            let Some(p) = peer.as_deref() else {
+                println!("Choose someone first: /to USER_ID");
+                return Ok(());
+            };
+            client.send_sticker(p, &pack, &id).await?;
+        }
     }
     Ok(())
+}
+
+/// `4.1 MB`, `212 KB`, `900 B` (decimal units, as the app shows them).
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b if b >= 1_000 => format!("{} KB", (b + 500) / 1_000),
+        b => format!("{b} B"),
+    }
 }
 
 #[cfg(test)]
@@ -461,6 +534,54 @@ mod tests {
             notice_text(r#"{"id":1,"title":"Hi","body":"there"}"#),
             "[notice] Hi — there"
         );
+    }
+
+    #[test]
+    fn media_commands_parse() {
+        assert_eq!(
+            Command::parse("/image ~/Pictures/cat photo.jpg hd"),
+            Ok(Command::Image {
+                path: "~/Pictures/cat photo.jpg".into(),
+                quality: ImageQuality::Hd
+            })
+        );
+        assert_eq!(
+            Command::parse("/image cat.png"),
+            Ok(Command::Image {
+                path: "cat.png".into(),
+                quality: ImageQuality::Standard
+            })
+        );
+        assert_eq!(
+            Command::parse("/img raw.jpg original"),
+            Ok(Command::Image {
+                path: "raw.jpg".into(),
+                quality: ImageQuality::Original
+            })
+        );
+        // A file named like a quality is still a file.
+        assert_eq!(
+            Command::parse("/image hd"),
+            Ok(Command::Image {
+                path: "hd".into(),
+                quality: ImageQuality::Standard
+            })
+        );
+        assert!(Command::parse("/image").unwrap_err().contains("usage"));
+        assert_eq!(
+            Command::parse("/sticker goose wave"),
+            Ok(Command::Sticker {
+                pack: "goose".into(),
+                id: "wave".into()
+            })
+        );
+        assert_eq!(Command::parse("/stickers"), Ok(Command::Stickers));
+        assert!(Command::parse("/sticker goose")
+            .unwrap_err()
+            .contains("usage"));
+        assert_eq!(human_size(4_100_000), "4.1 MB");
+        assert_eq!(human_size(212_345), "212 KB");
+        assert_eq!(human_size(900), "900 B");
     }
 
     #[test]

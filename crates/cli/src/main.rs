@@ -151,6 +151,16 @@ fn spawn_event_printer(client: &Client) {
                     )
                 }
                 Event::Typing { user_id, .. } => println!("  · {user_id} is typing…"),
+                Event::UploadProgress {
+                    message_id,
+                    sent,
+                    total,
+                    ..
+                } if sent == total => println!(
+                    "  ↑ uploaded {} ({})",
+                    short(&message_id),
+                    commands::human_size(total)
+                ),
                 Event::MessageRemoved {
                     conversation_id, ..
                 } if conversation_id == NOTICES_CONVERSATION => {
