@@ -14,9 +14,12 @@
 //!   side ([`social`]).
 //! - Message search (issue 6): Ctrl+K, highlighted hits, opening one, an index rebuild
 //!   ([`search`]).
+//! - Images and stickers (issue 7): received ones render through the `hymedia` scheme, the
+//!   viewer, an image sent from the file input arrives intact ([`media`]).
 
 mod desktop;
 mod harness;
+mod media;
 mod search;
 mod social;
 
