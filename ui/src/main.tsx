@@ -5,6 +5,9 @@ import "./styles.css";
 import "./styles-social.css";
 import "./styles-search.css";
 import "./styles-media.css";
+import { preventFileDropNavigation } from "./lib/media";
+
+preventFileDropNavigation();
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

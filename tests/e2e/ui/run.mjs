@@ -399,6 +399,16 @@ await step("image: drop and paste open the preview too (HTML5 events)", async ()
     await tid("image-preview").waitFor({ state: "detached", timeout: 15000 });
   }
   assert((await tid("composer-input").inputValue()) === "", "nothing pasted as text");
+  // A file dropped beside the chat (on the sidebar) is not opened by the window.
+  const kept = await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(["x"], "x.png", { type: "image/png" }));
+    const e = new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true });
+    document.querySelector('[data-testid="conversation-list"]').dispatchEvent(e);
+    return e.defaultPrevented;
+  });
+  assert(kept, "a drop outside the chat is cancelled (no navigation to the file)");
+  assert((await tid("image-preview").count()) === 0, "and it opens no preview");
 });
 
 await step("stickers: the tab sends one, it is kept as recently used; a received image and sticker render", async () => {

@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useLayoutEffect, useRef, useState } from "react";
 import { useI18n } from "../i18n";
-import { imageFiles, type StickerRef } from "../lib/media";
+import { clipboardImages, type StickerRef } from "../lib/media";
 import { PaperclipIcon, SendIcon, SmileIcon } from "./icons";
 
 interface Props {
@@ -145,7 +145,7 @@ export function Composer({ onSend, disabled, error, onTyping, onAttach, onSticke
           onChange={(e) => changed(e.target.value)}
           onPaste={(e) => {
             // A pasted image (a screenshot, a copied file) goes to the preview; text pastes as usual.
-            const files = onAttach ? imageFiles(e.clipboardData?.files) : [];
+            const files = onAttach ? clipboardImages(e.clipboardData) : [];
             if (files.length === 0) return;
             e.preventDefault();
             onAttach?.(files[0]);

@@ -3,7 +3,15 @@ import userEvent from "@testing-library/user-event";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../ipc";
 import type { ImageQuality, PreparedImage, StickerPack } from "../ipc/types";
-import { formatBytes, imageBox, loadRecentStickers, parseImage, stickerBox } from "../lib/media";
+import {
+  clipboardImages,
+  formatBytes,
+  imageBox,
+  loadRecentStickers,
+  parseImage,
+  preventFileDropNavigation,
+  stickerBox,
+} from "../lib/media";
 import { friend, mockSocial, msg, renderI18n, renderSocial } from "../test/render";
 import { ChatView } from "./ChatView";
 import { Composer } from "./Composer";
@@ -78,6 +86,31 @@ describe("media helpers", () => {
     expect(imageBox(2000, 10)).toEqual({ w: 280, h: 48 });
     expect(imageBox(0, 0)).toEqual({ w: 240, h: 180 });
     expect(stickerBox(512, 256)).toEqual({ w: 160, h: 80 });
+  });
+
+  it("a file dropped outside a chat does not navigate the window; other drops are left alone", () => {
+    const stop = preventFileDropNavigation(window);
+    const drop = (types: string[]) => {
+      const e = new Event("drop", { cancelable: true }) as Event & { dataTransfer: unknown };
+      e.dataTransfer = { types };
+      window.dispatchEvent(e);
+      return e.defaultPrevented;
+    };
+    expect(drop(["Files"])).toBe(true);
+    expect(drop(["text/plain"])).toBe(false);
+    stop();
+    expect(drop(["Files"])).toBe(false);
+  });
+
+  it("finds pasted images in the clipboard's files, else in its file items", () => {
+    const png = new File([new Uint8Array([1])], "a.png", { type: "image/png" });
+    const txt = new File(["x"], "a.txt", { type: "text/plain" });
+    const dt = (files: File[], items: { kind: string; type: string; getAsFile: () => File | null }[] = []) =>
+      ({ files, items }) as unknown as DataTransfer;
+    expect(clipboardImages(dt([txt, png]))).toEqual([png]);
+    expect(clipboardImages(dt([], [{ kind: "file", type: "image/png", getAsFile: () => png }, { kind: "string", type: "text/plain", getAsFile: () => null }]))).toEqual([png]);
+    expect(clipboardImages(dt([txt]))).toEqual([]);
+    expect(clipboardImages(null)).toEqual([]);
   });
 
   it("parses image contents; a bad one is null", () => {

@@ -112,6 +112,38 @@ export function imageFiles(files: FileList | File[] | null | undefined): File[] 
   return Array.from(files ?? []).filter((f) => f.type.startsWith("image/"));
 }
 
+/**
+ * The image files on a clipboard: its `files`, else its file items (some web views list a
+ * pasted screenshot only as an item).
+ */
+export function clipboardImages(data: DataTransfer | null | undefined): File[] {
+  if (!data) return [];
+  const files = imageFiles(data.files);
+  if (files.length > 0) return files;
+  return Array.from(data.items ?? [])
+    .filter((i) => i.kind === "file" && i.type.startsWith("image/"))
+    .map((i) => i.getAsFile())
+    .filter((f): f is File => !!f);
+}
+
+const carriesFiles = (e: DragEvent) => Array.from(e.dataTransfer?.types ?? []).includes("Files");
+
+/**
+ * Files dropped anywhere but on a chat must not open in the window (the web view would
+ * navigate to the file and replace the app). Returns the cleanup.
+ */
+export function preventFileDropNavigation(target: Window = window): () => void {
+  const stop = (e: DragEvent) => {
+    if (carriesFiles(e)) e.preventDefault();
+  };
+  target.addEventListener("dragover", stop);
+  target.addEventListener("drop", stop);
+  return () => {
+    target.removeEventListener("dragover", stop);
+    target.removeEventListener("drop", stop);
+  };
+}
+
 // Recently used stickers, kept like recent emoji.
 const RECENT_KEY = "hongyan.stickers.recent";
 const RECENT_MAX = 16;
