@@ -95,7 +95,7 @@ function StickerImage({ sticker }: { sticker: StickerContent }) {
   return (
     <span className="sticker-img" style={{ width: box.w, height: box.h }} data-testid="sticker-message">
       {failed ? (
-        <span className="image-unavailable">[{t("sticker.tab")}]</span>
+        <span className="image-unavailable">{t("msg.sticker")}</span>
       ) : (
         <img
           src={stickerUrl(sticker.pack, sticker.id)}
@@ -209,7 +209,9 @@ export const MessageBubble = memo(function MessageBubble({ message, onRetry, fir
           <StickerImage sticker={sticker} />
         ) : (
           /* Text only: React escapes it; never render message content as HTML. */
-          <span className="bubble-text">{contentText(message)}</span>
+          <span className="bubble-text">
+            {message.typeu === TYPEU_IMAGE ? t("msg.image") : message.typeu === TYPEU_STICKER ? t("msg.sticker") : contentText(message)}
+          </span>
         )}
         <span className="bubble-meta">
           <time dateTime={new Date(message.sent_at).toISOString()}>{timeOfDay(message.sent_at, lang)}</time>

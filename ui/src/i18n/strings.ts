@@ -230,6 +230,8 @@ export const en = {
   "sticker.none": "No stickers yet",
   "sticker.loading": "Loading stickers…",
   "sticker.alt": "Sticker {name}",
+  "msg.image": "[Image]",
+  "msg.sticker": "[Sticker]",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -466,4 +468,6 @@ export const zhCN: Record<StringKey, string> = {
   "sticker.none": "还没有贴纸",
   "sticker.loading": "正在加载贴纸…",
   "sticker.alt": "贴纸 {name}",
+  "msg.image": "[图片]",
+  "msg.sticker": "[贴纸]",
 };
