@@ -183,6 +183,38 @@ async fn a_12_mp_photo_arrives_small_without_gps_and_a_repeat_uploads_nothing() 
 }
 
 #[tokio::test]
+async fn the_same_image_in_two_messages_at_once_uploads_once_and_both_arrive() {
+    let Setup {
+        server: _server,
+        proxy,
+        mut alice,
+        mut bob,
+    } = setup(&[]).await;
+    let prepared = alice
+        .client
+        .prepare_image(phone_photo(2400, 1800, 6), ImageQuality::Original)
+        .await
+        .expect("prepare");
+    let total = upload_size(&prepared);
+    let before = proxy.bytes_up();
+    let (first, second) = tokio::join!(
+        alice.client.send_image(&bob.user_id, &prepared),
+        alice.client.send_image(&bob.user_id, &prepared)
+    );
+    let (first, second) = (first.expect("first"), second.expect("second"));
+    for m in [&first, &second] {
+        let at_bob = received(&mut bob, &m.id).await;
+        alice.wait_status(&m.id, acked).await;
+        open_image(&bob, &at_bob, &prepared).await;
+    }
+    let moved = proxy.bytes_up() - before;
+    assert!(
+        moved < total * 3 / 2,
+        "uploaded once: {moved} bytes for {total}"
+    );
+}
+
+#[tokio::test]
 async fn an_upload_resumes_after_a_dropped_connection() {
     let Setup {
         server: _server,

@@ -41,6 +41,9 @@ const CHUNK: usize = 64 * 1024;
 pub(crate) struct Uploads {
     running: Mutex<HashMap<String, (u64, AbortHandle)>>,
     next_token: AtomicU64,
+    /// One transfer per file at a time: the same image in two messages uploads once, the
+    /// second finds it stored (two PUTs of one sha would take the upload from each other).
+    files: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Uploads {
@@ -84,6 +87,13 @@ impl Uploads {
             }
             Err(e) => tracing::error!(error = %e, "could not read the pending uploads"),
         }
+    }
+
+    /// The lock of file `sha256` (dropped from the map once nobody holds it).
+    fn file_lock(&self, sha256: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        files.retain(|_, lock| Arc::strong_count(lock) > 1);
+        files.entry(sha256.to_owned()).or_default().clone()
     }
 
     /// Stops every running upload (logout, shutdown). They stay pending in the store.
@@ -165,6 +175,8 @@ async fn upload_file(
             "the image is no longer in the local media cache",
         ))
     })?;
+    let lock = session.uploads.file_lock(&file.sha256);
+    let _transfer = lock.lock().await;
     let mut failures = 0;
     let mut backoff = FIRST_BACKOFF;
     loop {
@@ -191,9 +203,14 @@ async fn upload_file(
 }
 
 /// Errors another attempt may cure: the network, the server's own trouble, a body damaged
-/// on the way (the server discards that partial, so the next attempt starts clean).
+/// on the way (the server discards that partial, so the next attempt starts clean), a body
+/// the server saw break off, and an upload of the same file taken over by another PUT of
+/// this user (the same image in two messages at once: the next HEAD finds it stored).
 fn worth_retrying(e: &Error) -> bool {
-    e.is_transient() || matches!(e, Error::HashMismatch)
+    e.is_transient()
+        || matches!(e, Error::HashMismatch)
+        || matches!(e, Error::Server { status: 400 | 409, code, .. }
+            if code == "upload_interrupted" || code == "upload_superseded")
 }
 
 /// One HEAD (+ PUT) of one file.
@@ -464,5 +481,14 @@ mod tests {
         assert!(worth_retrying(&Error::HashMismatch));
         assert!(!worth_retrying(&Error::MediaTooLarge(String::new())));
         assert!(!worth_retrying(&Error::Unauthorized));
+        let server = |status: u16, code: &str| Error::Server {
+            status,
+            code: code.into(),
+            message: String::new(),
+        };
+        assert!(worth_retrying(&server(409, "upload_superseded")));
+        assert!(worth_retrying(&server(400, "upload_interrupted")));
+        assert!(!worth_retrying(&server(409, "conflict")));
+        assert!(!worth_retrying(&server(404, "not_found")));
     }
 }
