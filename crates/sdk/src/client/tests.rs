@@ -738,3 +738,39 @@ async fn users_are_looked_up_with_the_session_token() {
     assert_eq!(auth.map(|(_, v)| v).as_deref(), Some("Bearer tok-1"));
     c.shutdown().await;
 }
+
+#[test]
+fn prepared_images_are_cached_and_a_small_one_is_its_own_thumbnail() {
+    use crate::media::sample;
+    let dir = tempfile::tempdir().expect("tmp");
+    let cache = MediaCache::new(dir.path());
+    let small = sample::png(
+        &image::DynamicImage::ImageRgba8(sample::transparent(200, 100)),
+        None,
+    );
+    let p = prepare(&cache, &small, ImageQuality::Standard).expect("prepare");
+    assert_eq!(
+        (p.width, p.height, p.original_size),
+        (200, 100, small.len() as u64)
+    );
+    assert_eq!(
+        (p.thumb.sha256.as_str(), p.thumb.width, p.thumb.size),
+        (p.sha256.as_str(), 200, p.size)
+    );
+    let cached = std::fs::read(cache.get(&p.sha256).expect("get").expect("cached")).expect("read");
+    assert_eq!(crate::media::cache::sha256_hex(&cached), p.sha256);
+    assert_eq!(cached.len() as u64, p.size);
+
+    let big = sample::jpeg(&sample::photo(1600, 1200, 9), 90, None);
+    let p = prepare(&cache, &big, ImageQuality::Standard).expect("prepare");
+    assert_eq!((p.width, p.height), (1280, 960));
+    assert_ne!(p.thumb.sha256, p.sha256);
+    assert_eq!((p.thumb.width, p.thumb.height), (320, 240));
+    for sha in [&p.sha256, &p.thumb.sha256] {
+        assert!(cache.get(sha).expect("get").is_some(), "{sha} cached");
+    }
+    assert!(matches!(
+        prepare(&cache, b"plain text", ImageQuality::Standard),
+        Err(Error::Media(_))
+    ));
+}
