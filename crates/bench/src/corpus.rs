@@ -371,6 +371,41 @@ mod tests {
     }
 
     #[test]
+    fn needs_match_substrings_whole_folded_words_and_prefixes() {
+        let text = "The Café delivered 离线消息推送";
+        let words = folded_words(text);
+        assert_eq!(words, "the cafe delivered");
+        assert!(Need::Substring("消息".into()).matches(text, &words));
+        assert!(!Need::Substring("消推".into()).matches(text, &words));
+        assert!(Need::Word("cafe".into()).matches(text, &words));
+        assert!(!Need::Word("deliver".into()).matches(text, &words));
+        assert!(Need::Prefix("deliv".into()).matches(text, &words));
+        assert!(!Need::Prefix("afe".into()).matches(text, &words));
+    }
+
+    #[test]
+    fn query_sets_are_deterministic_and_drawn_from_the_corpus() {
+        let corpus: Vec<Message> = Corpus::new(DEFAULT_SEED).take(2_000).collect();
+        let (a, b) = (query_sets(&corpus, 5, 7), query_sets(&corpus, 5, 7));
+        assert_eq!(a.len(), 6);
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.name, y.name);
+            let texts = |s: &QuerySet| s.queries.iter().map(|q| q.0.clone()).collect::<Vec<_>>();
+            assert_eq!(texts(x), texts(y));
+            assert_eq!(x.queries.len(), 5);
+        }
+        // A one-term query is taken from a message, so some message has it.
+        for (query, needs) in a.iter().flat_map(|s| &s.queries).filter(|q| q.1.len() == 1) {
+            assert!(
+                corpus
+                    .iter()
+                    .any(|m| needs[0].matches(&m.text, &folded_words(&m.text))),
+                "{query:?} matches nothing"
+            );
+        }
+    }
+
+    #[test]
     fn corpus_mixes_languages_and_lengths() {
         let msgs: Vec<Message> = Corpus::new(DEFAULT_SEED).take(5_000).collect();
         let zh = msgs
