@@ -440,6 +440,18 @@ async fn an_image_over_the_server_limit_fails_clearly_and_is_kept() {
     let history = alice.conversation(&bob.user_id).await;
     assert!(history.iter().any(|m| m.id == sent.id), "still in the chat");
 
+    // A prepared image that does not match the cache (changed on its way through the app)
+    // is refused before anything is stored.
+    let mut forged = prepared.clone();
+    forged.size += 1;
+    let mut unknown = prepared.clone();
+    unknown.sha256 = "0".repeat(64);
+    for bad in [forged, unknown] {
+        let r = alice.client.send_image(&bob.user_id, &bad).await;
+        assert!(matches!(r, Err(Error::InvalidRequest(_))), "{r:?}");
+    }
+    assert_eq!(alice.conversation(&bob.user_id).await.len(), history.len());
+
     // Bytes that are no image never get that far.
     let not_image = alice
         .client

@@ -512,10 +512,15 @@ impl Client {
             (&image.thumb.sha256, image.thumb.size),
             (&image.sha256, image.size),
         ] {
-            let cached = session.media.get(sha)?;
-            if cached.is_none() {
+            let Some(path) = session.media.get(sha)? else {
                 return Err(Error::InvalidRequest(format!(
                     "image {sha} is not in the media cache; prepare it first"
+                )));
+            };
+            // The image may have come back through the app: its size must be the file's.
+            if tokio::fs::metadata(&path).await?.len() != size {
+                return Err(Error::InvalidRequest(format!(
+                    "image {sha} is not {size} bytes long; prepare it again"
                 )));
             }
             if !files.iter().any(|f: &UploadFile| &f.sha256 == sha) {
