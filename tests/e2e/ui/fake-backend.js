@@ -509,12 +509,24 @@
       size: image.size,
       thumb: { sha256: image.thumb.sha256, url: `/api/v1/media/${image.thumb.sha256}`, w: image.thumb.width, h: image.thumb.height },
     });
-  /** The upload: progress in steps, then the message goes out (and is acked as any other). */
+  /** message id → bytes its upload sends (for a retry). */
+  const uploads = new Map();
+  /**
+   * The upload: progress in steps, then the message goes out (and is acked as any other).
+   * With `fake.failNextUpload` it breaks off halfway: failed, "upload failed: …" (the SDK's).
+   */
   function upload(m, total) {
+    uploads.set(m.id, total);
     let step = 0;
+    const failing = fake.failNextUpload;
+    fake.failNextUpload = false;
     const tick = () => {
       step++;
       const sent = Math.min(total, Math.round((total * step) / fake.uploadSteps));
+      if (failing && sent * 2 >= total) {
+        fake.setStatus(m.id, { kind: "failed", code: 0, reason: "upload failed: connection reset" });
+        return;
+      }
       emit("upload-progress", { message_id: m.id, conversation_id: m.conversation_id, sent, total });
       if (sent < total) setTimeout(tick, fake.uploadStepMs);
       else ack(m);
@@ -562,6 +574,7 @@
     saved: [],
     uploadSteps: 4,
     uploadStepMs: 250,
+    failNextUpload: false,
     stickerIds: () => packs()[0].stickers.map((s) => s.id),
     /** A peer sends an image drawn here: `w`×`h`, a gradient between two colours. */
     async receiveImage(from, w, h, colors = ["#4facfe", "#f9d423"]) {
@@ -674,7 +687,9 @@
       const m = byId.get(id);
       if (!m) throw err("not_found", "no such message");
       m.status = { kind: "sending" };
-      ack(m);
+      // An image whose upload failed uploads again first.
+      if (uploads.has(id)) upload(m, uploads.get(id));
+      else ack(m);
       return { ...m };
     },
     mark_read: ({ conversationId }) => {

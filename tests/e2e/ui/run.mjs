@@ -454,6 +454,40 @@ await step("stickers: the tab sends one, it is kept as recently used; a received
   await page.setViewportSize({ width: 1200, height: 780 });
 });
 
+await step("image: a failed upload shows its reason and Retry uploads it again", async () => {
+  await fake(() => {
+    window.__fake.failNextUpload = true;
+    window.__fake.uploadStepMs = 150;
+  });
+  const before = await imageMessages().count();
+  await tid("attach-input").setInputFiles({
+    name: "again.png",
+    mimeType: "image/png",
+    buffer: Buffer.from(
+      await page.evaluate(async () => {
+        const c = new OffscreenCanvas(640, 480);
+        const g = c.getContext("2d");
+        g.fillStyle = "#805ad5";
+        g.fillRect(0, 0, 640, 480);
+        const b = new Uint8Array(await (await c.convertToBlob({ type: "image/png" })).arrayBuffer());
+        return btoa(String.fromCharCode(...b));
+      }),
+      "base64",
+    ),
+  });
+  await tid("image-dims").filter({ hasText: "640 × 480" }).waitFor(T);
+  await tid("image-send").click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="image-thumb"]').length > n, before, T);
+  const m = imageMessages().last();
+  await m.locator('[data-status="failed"]').waitFor(T);
+  await m.locator('[data-testid="failed-reason"]').filter({ hasText: "upload failed: connection reset" }).waitFor(T);
+  assert((await m.locator('[data-testid="upload-progress"]').count()) === 0, "no ring on a failed upload");
+  await m.locator('[data-testid="retry-message"]').click();
+  await m.locator('[data-testid="upload-progress"]').waitFor(T);
+  await m.locator('[data-status="sent"]').waitFor(T);
+  await m.locator('[data-testid="upload-progress"]').waitFor({ state: "detached", timeout: 15000 });
+});
+
 await step("start a chat by searching users by name", async () => {
   await tid("new-chat-button").click();
   await tid("new-chat-query").fill("dmit");
