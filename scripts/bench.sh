@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks recorded in docs/BENCHMARKS.md. Bounded: loopback only, fixed counts
-# and durations. Pass a name to run one: store | chat | idle | search | search-account.
+# and durations. Pass a name to run one: store | chat | idle | search | search-account | image.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 which="${1:-all}"
@@ -30,4 +30,8 @@ fi
 if [ "$which" = all ] || [ "$which" = search ] || [ "$which" = search-account ]; then
   log "search-account: Client::search on a 1M-message account vs hongyan-search alone vs LIKE"
   "$CARGO_TARGET_DIR/release/hongyan-search-account-bench" --messages 1000000 --require-complete
+fi
+if [ "$which" = all ] || [ "$which" = image ]; then
+  log "image: 12 MP JPEG → 1280 px with the pipeline vs the image crate alone; PNG, GIF"
+  cargo bench --locked -p hongyan-bench --bench image
 fi

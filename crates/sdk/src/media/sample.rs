@@ -262,18 +262,29 @@ pub fn webp(image: &DynamicImage, exif: Option<&[u8]>) -> Vec<u8> {
     out
 }
 
-/// A sticker-like picture with real transparency: a soft-edged disc with a face on a fully
-/// transparent background.
+/// A sticker-like picture with real transparency: a disc with a face and a 3 px anti-aliased
+/// edge, a half-transparent drop shadow, on a fully transparent background.
 pub fn transparent(width: u32, height: u32) -> RgbaImage {
     let (cx, cy) = (width as f32 / 2.0, height as f32 / 2.0);
-    let radius = cx.min(cy) * 0.9;
+    let radius = cx.min(cy) * 0.85;
+    let shadow = radius * 0.06;
     RgbaImage::from_fn(width, height, |x, y| {
         let (dx, dy) = (x as f32 - cx, y as f32 - cy);
         let d = (dx * dx + dy * dy).sqrt();
-        let alpha = ((radius - d) * 2.0).clamp(0.0, 255.0) as u8;
+        let coverage = ((radius - d) / 3.0).clamp(0.0, 1.0);
+        if coverage == 0.0 {
+            let (sx, sy) = (dx - shadow, dy - shadow);
+            let in_shadow = (sx * sx + sy * sy).sqrt() < radius;
+            return if in_shadow {
+                Rgba([0, 0, 0, 70])
+            } else {
+                Rgba([0, 0, 0, 0])
+            };
+        }
         let eye = ((dx.abs() - radius * 0.35).powi(2) + (dy + radius * 0.3).powi(2)).sqrt()
             < radius * 0.1;
         let shade = (200.0 - d / radius * 60.0) as u8;
+        let alpha = (coverage * 255.0) as u8;
         if eye {
             Rgba([30, 30, 30, alpha])
         } else {

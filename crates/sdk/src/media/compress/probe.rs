@@ -115,8 +115,7 @@ impl Source<'_> {
     /// scaling) as long as its long edge stays ≥ `long_edge` or the full size.
     pub fn decode(self, long_edge: u32) -> Result<DynamicImage, MediaError> {
         if self.format == Format::Jpeg {
-            if let Some(image) =
-                decode::jpeg_scaled(self.input, self.width, self.height, long_edge)?
+            if let Some(image) = decode::jpeg_scaled(self.input, self.width, self.height, long_edge)
             {
                 return Ok(image);
             }

@@ -567,3 +567,25 @@ fn image_quality_names() {
     );
     assert_eq!(CompressOptions::default().quality, ImageQuality::Standard);
 }
+
+#[test]
+fn a_dct_scaled_decode_gives_the_same_picture() {
+    // 2600 px → 1280 px is under half: decoded at 1/2 scale, then resized.
+    let input = sample::jpeg(&sample::photo(2600, 1300, 14), 90, None);
+    let out = compress_default(&input);
+    check(&input, &out, "scaled decode");
+    assert_eq!((out.width, out.height), (1280, 640));
+    let reference = decode(&input)
+        .resize_exact(1280, 640, image::imageops::FilterType::Triangle)
+        .to_rgb8();
+    let ours = decode(&out.bytes).to_rgb8();
+    let mse = ours
+        .as_raw()
+        .iter()
+        .zip(reference.as_raw())
+        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+        .sum::<f64>()
+        / ours.as_raw().len() as f64;
+    let psnr = 10.0 * (255.0f64 * 255.0 / mse).log10();
+    assert!(psnr > 30.0, "PSNR {psnr:.1} dB against a plain resize");
+}
