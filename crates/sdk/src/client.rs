@@ -1026,6 +1026,8 @@ impl Client {
         };
         active.session.uploads.abort_all();
         stop_engine(active.engine, Command::Logout).await;
+        // Again: a login of the stopping engine may have started some.
+        active.session.uploads.abort_all();
         self.close_search(active.search).await;
         if let Err(e) = self.inner.http.logout(&active.session.token).await {
             tracing::warn!(error = %e, "HTTP logout failed; forgetting the token anyway");
@@ -1042,6 +1044,7 @@ impl Client {
         if let Some(active) = active {
             active.session.uploads.abort_all();
             stop_engine(active.engine, Command::Shutdown).await;
+            active.session.uploads.abort_all();
             self.close_search(active.search).await;
         }
         self.set_account(None);
