@@ -397,6 +397,11 @@ async fn stickers_arrive_as_stickers_and_an_old_core_gets_the_text_fallback() {
     );
     assert!(at_carol.content.starts_with("[Sticker]"));
 
+    let no_png = bob.client.sticker_path("goose", "no-such-sticker").await;
+    assert!(
+        matches!(no_png, Err(Error::MediaUnavailable(_))),
+        "{no_png:?}"
+    );
     let unknown = alice
         .client
         .send_sticker(&bob.user_id, "goose", "no-such-sticker")
@@ -439,6 +444,13 @@ async fn an_image_over_the_server_limit_fails_clearly_and_is_kept() {
     }
     let history = alice.conversation(&bob.user_id).await;
     assert!(history.iter().any(|m| m.id == sent.id), "still in the chat");
+
+    // The server never got the image: a viewer is told it is unavailable.
+    let missing = bob.client.media_path(&prepared.sha256).await;
+    assert!(
+        matches!(&missing, Err(Error::MediaUnavailable(sha)) if *sha == prepared.sha256),
+        "{missing:?}"
+    );
 
     // A prepared image that does not match the cache (changed on its way through the app)
     // is refused before anything is stored.
