@@ -166,6 +166,29 @@ async fn app_media_images_and_stickers_both_ways() {
     assert_eq!((sw, sh), (u64::from(sticker.w), u64::from(sticker.h)));
     d.screenshot("media-received").await;
 
+    // An image nobody has: the scheme answers 404 and the <img> fails (where the UI shows
+    // "image unavailable"), while the cached ones above loaded.
+    d.script(
+        "window.__missing = 'loading'; const i = new Image();
+         i.onload = () => { window.__missing = 'loaded'; };
+         i.onerror = () => { window.__missing = 'error'; };
+         i.src = 'hymedia://localhost/media/' + '0'.repeat(64); return true;",
+    )
+    .await;
+    let start = Instant::now();
+    let missing = loop {
+        let v = d.script("return window.__missing;").await;
+        if v != "loading" {
+            break v;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "the unknown image neither loaded nor failed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(missing, "error", "an unknown image must not load");
+
     // The viewer loads the image itself (not the thumbnail).
     d.click(&format!("{} {THUMB}", message(&image.id))).await;
     d.wait_for(VIEWER).await;
