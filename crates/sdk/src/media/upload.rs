@@ -35,6 +35,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_OFFSET_FIXES: u32 = 3;
 /// Bytes read from the cached file per body chunk.
 const CHUNK: usize = 64 * 1024;
+/// After a connection broke, how long a PUT waits after its headers before the body.
+const HOLD_AFTER_BREAK: Duration = Duration::from_millis(300);
 
 /// The upload tasks of one session: at most one per message.
 #[derive(Debug, Default)]
@@ -179,11 +181,19 @@ async fn upload_file(
     let _transfer = lock.lock().await;
     let mut failures = 0;
     let mut backoff = FIRST_BACKOFF;
+    let mut hold = Duration::ZERO;
     loop {
         let before = progress.sent();
-        match attempt(session, file, &path, progress, base).await {
+        match attempt(session, file, &path, progress, base, hold).await {
             Ok(()) => return Ok(()),
             Err(e) if worth_retrying(&e) => {
+                // A connection that broke may have carried an answer we could not read
+                // (a 413 sent before the body): next time, give it a moment to arrive.
+                hold = if matches!(e, Error::Network(_)) {
+                    HOLD_AFTER_BREAK
+                } else {
+                    Duration::ZERO
+                };
                 if progress.sent() > before {
                     // The last attempt moved bytes: a new chance from there.
                     failures = 0;
@@ -220,6 +230,7 @@ async fn attempt(
     path: &Path,
     progress: &Arc<Progress>,
     base: u64,
+    hold: Duration,
 ) -> Result<()> {
     let http = &session.http;
     let mut offset = match http.media_head(&session.token, &file.sha256).await? {
@@ -231,7 +242,7 @@ async fn attempt(
     for _ in 0..=MAX_OFFSET_FIXES {
         let sent = Arc::new(AtomicU64::new(offset));
         progress.report(base + offset);
-        let body = file_body(path.to_path_buf(), offset, file.size, sent.clone(), {
+        let body = file_body(path.to_path_buf(), offset, file.size, hold, sent.clone(), {
             let p = progress.clone();
             move |n| p.report(base + n)
         });
@@ -259,15 +270,21 @@ async fn attempt(
 }
 
 /// The body of a PUT: bytes `offset..end` of the file at `path`, read in chunks as the
-/// connection takes them. `sent` and `on_progress` see the position after each chunk.
+/// connection takes them, the first one after `hold` (time for an early answer to the
+/// headers, such as 413, to arrive before any body byte). `sent` and `on_progress` see the
+/// position after each chunk.
 fn file_body(
     path: PathBuf,
     offset: u64,
     end: u64,
+    hold: Duration,
     sent: Arc<AtomicU64>,
     on_progress: impl Fn(u64) + Send + Sync + 'static,
 ) -> reqwest::Body {
-    reqwest::Body::wrap_stream(file_chunks(path, offset, end, sent, on_progress))
+    use futures_util::StreamExt;
+    let pause = futures_util::stream::once(tokio::time::sleep(hold))
+        .filter_map(|()| async { None::<std::io::Result<bytes::Bytes>> });
+    reqwest::Body::wrap_stream(pause.chain(file_chunks(path, offset, end, sent, on_progress)))
 }
 
 /// The chunks of [`file_body`].
