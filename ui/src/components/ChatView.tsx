@@ -350,6 +350,15 @@ export function ChatView({ conversationId, me, onIncoming, infoOpen, onToggleInf
       onIncomingRef.current?.(m);
     });
     const offStatus = on("message-status", ({ id, status }) => {
+      // A failed upload starts from zero when retried.
+      if (status.kind === "failed") {
+        setProgress((cur) => {
+          if (!(id in cur)) return cur;
+          const next = { ...cur };
+          delete next[id];
+          return next;
+        });
+      }
       setMessages((cur) => {
         const i = cur.findIndex((m) => m.id === id);
         if (i < 0) {

@@ -375,6 +375,12 @@ describe("ChatView with images", () => {
     expect(screen.getByTestId("upload-progress")).toHaveAttribute("aria-valuenow", "25");
     s.emit("upload-progress", { message_id: sent.id, conversation_id: "other", sent: 120, total: 120 });
     expect(screen.getByTestId("upload-progress")).toHaveAttribute("aria-valuenow", "25");
+    // The upload fails: no ring, Retry; retried, the ring starts from zero.
+    s.emit("message-status", { id: sent.id, status: { kind: "failed", code: 0, reason: "upload failed: reset" } });
+    expect(screen.queryByTestId("upload-progress")).toBeNull();
+    expect(screen.getByTestId("failed-reason")).toHaveTextContent("upload failed: reset");
+    s.emit("message-status", { id: sent.id, status: { kind: "sending" } });
+    expect(screen.getByTestId("upload-progress")).toHaveAttribute("aria-valuenow", "0");
   });
 
   it("a pasted image goes to the preview too; a non-image is refused with a reason", async () => {
