@@ -176,8 +176,9 @@ fn all_eight_exif_orientations_come_out_upright() {
 
 #[test]
 fn a_rotated_photo_is_resized_and_turned() {
-    // Stored landscape 1800×1200, displayed portrait: long edge 1280 is the height.
-    let upright = sample::orientation_marker(1200, 1800);
+    // Stored landscape 2700×1800, displayed portrait: long edge 1280 is the height. Over twice
+    // the target, so it is also decoded at 1/2 scale before the turn.
+    let upright = sample::orientation_marker(1800, 2700);
     let stored = sample::stored_for_orientation(&upright, 6);
     let input = sample::jpeg(&stored, 95, Some(&sample::exif(6, true)));
     let out = compress_default(&input);
@@ -589,3 +590,4 @@ fn a_dct_scaled_decode_gives_the_same_picture() {
     let psnr = 10.0 * (255.0f64 * 255.0 / mse).log10();
     assert!(psnr > 30.0, "PSNR {psnr:.1} dB against a plain resize");
 }
+
