@@ -590,4 +590,3 @@ fn a_dct_scaled_decode_gives_the_same_picture() {
     let psnr = 10.0 * (255.0f64 * 255.0 / mse).log10();
     assert!(psnr > 30.0, "PSNR {psnr:.1} dB against a plain resize");
 }
-
