@@ -318,6 +318,45 @@ pub fn animated_gif(width: u32, height: u32, frames: u32) -> Vec<u8> {
     out
 }
 
+/// An animated PNG (APNG) of `frames` frames that all show `image` (the default image is the
+/// first frame), looping forever.
+pub fn apng(image: &DynamicImage, frames: u32) -> Vec<u8> {
+    let still = png(image, None);
+    let png = img_parts::png::Png::from_bytes(Bytes::from(still)).expect("sample PNG parses");
+    let chunk = |kind: &[u8; 4]| png.chunk_by_type(*kind).expect("chunk").contents().clone();
+    let (ihdr, idat) = (chunk(b"IHDR"), chunk(b"IDAT"));
+    let fctl = |sequence: u32| {
+        let mut fctl = sequence.to_be_bytes().to_vec();
+        fctl.extend_from_slice(&ihdr[..8]); // width, height
+        fctl.extend_from_slice(&[0; 8]); // x and y offset
+        fctl.extend_from_slice(&[0, 1, 0, 10]); // delay 1/10 s
+        fctl.extend_from_slice(&[0, 0]); // dispose none, blend source
+        PngChunk::new(*b"fcTL", Bytes::from(fctl))
+    };
+    let mut actl = frames.to_be_bytes().to_vec();
+    actl.extend_from_slice(&0u32.to_be_bytes());
+    let mut chunks = vec![
+        PngChunk::new(*b"IHDR", ihdr.clone()),
+        PngChunk::new(*b"acTL", Bytes::from(actl)),
+        fctl(0),
+        PngChunk::new(*b"IDAT", idat.clone()),
+    ];
+    let mut sequence = 1;
+    for _ in 1..frames {
+        chunks.push(fctl(sequence));
+        let mut fdat = (sequence + 1).to_be_bytes().to_vec();
+        fdat.extend_from_slice(&idat);
+        chunks.push(PngChunk::new(*b"fdAT", Bytes::from(fdat)));
+        sequence += 2;
+    }
+    chunks.push(PngChunk::new(*b"IEND", Bytes::new()));
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for chunk in chunks {
+        out.extend_from_slice(&chunk.encoder().bytes());
+    }
+    out
+}
+
 /// A GIF with a comment extension and an XMP application extension inserted before its first
 /// frame (as editors write them).
 pub fn gif_with_metadata(gif: &[u8]) -> Vec<u8> {

@@ -590,3 +590,43 @@ fn a_dct_scaled_decode_gives_the_same_picture() {
     let psnr = 10.0 * (255.0f64 * 255.0 / mse).log10();
     assert!(psnr > 30.0, "PSNR {psnr:.1} dB against a plain resize");
 }
+
+#[test]
+fn an_animated_png_passes_through_unchanged() {
+    let frame = DynamicImage::ImageRgb8(sample::photo(480, 360, 15));
+    let apng = sample::apng(&frame, 3);
+    assert!(apng.len() > 100 * 1024, "too big to count as small");
+    let out = compress_default(&apng);
+    check(&apng, &out, "apng");
+    assert!(out.kept_original);
+    assert_eq!(out.bytes, apng, "frames and animation chunks kept");
+    assert_eq!((out.mime, out.width, out.height), ("image/png", 480, 360));
+    assert_eq!(out.thumb.expect("still thumbnail").mime, "image/jpeg");
+}
+
+#[test]
+fn the_colour_profile_is_kept() {
+    // A stand-in profile: decoders carry it, they do not parse it.
+    let mut icc = vec![0u8; 560];
+    icc[36..40].copy_from_slice(b"acsp");
+    icc[..4].copy_from_slice(&560u32.to_be_bytes());
+    let photo = sample::photo(1600, 1200, 16);
+    let mut input = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut input, 90);
+    encoder.add_icc_profile(&icc).expect("profile");
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&sample::exif(1, true));
+    encoder.add_app_segment(1, &app1).expect("segment");
+    encoder
+        .encode(photo.as_raw(), 1600, 1200, jpeg_encoder::ColorType::Rgb)
+        .expect("encodes");
+    for quality in [ImageQuality::Standard, ImageQuality::Original] {
+        let out = compress(&input, &CompressOptions::for_quality(quality)).expect("compresses");
+        check(&input, &out, quality.as_str());
+        assert_eq!(out.kept_original, quality == ImageQuality::Original);
+        let jpeg =
+            img_parts::jpeg::Jpeg::from_bytes(Bytes::copy_from_slice(&out.bytes)).expect("parses");
+        let kept = img_parts::ImageICC::icc_profile(&jpeg).expect("profile kept");
+        assert_eq!(&kept[..], &icc[..], "{quality:?}");
+    }
+}
