@@ -9,7 +9,8 @@ use hongyan_protocol::{now_ms, Envelope};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{sqlite::next_seq, ChatOutcome, Delivery, StoreError};
-use crate::store::Store;
+pub use super::{GroupChatOutcome, NewGroupChat};
+use crate::store::SqliteStore;
 
 /// The fp of a server-made event: `s-<uuid>`.
 pub fn event_fp() -> String {
@@ -108,25 +109,6 @@ pub fn fan_out_event(
         .collect())
 }
 
-/// A message to a group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewGroupChat {
-    pub from: i64,
-    pub group_id: i64,
-    pub fp: String,
-    pub typeu: i32,
-    pub content: String,
-}
-
-/// What storing a group message did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupChatOutcome {
-    /// `seq` is the sender's own copy's.
-    pub outcome: ChatOutcome,
-    /// (member, seq) of every copy written, the sender's included; empty for a duplicate.
-    pub copies: Vec<(i64, i64)>,
-}
-
 /// Stores a group message: dedupe by `(from, fp)`, membership check, fan-out on write.
 pub fn store_group_chat_sync(
     conn: &Connection,
@@ -170,7 +152,7 @@ pub fn store_group_chat_sync(
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// Stores a group message in every member's mailbox (see [`store_group_chat_sync`]).
     pub async fn store_group_chat(
         &self,

@@ -7,9 +7,10 @@ use hongyan_protocol::{
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
+pub use super::RequestSent;
 use super::{
     fanout::{event_fp, push_event},
-    Delivery, Store, StoreError,
+    Delivery, SqliteStore, StoreError,
 };
 
 /// Whether `a` and `b` are friends (one primary-key lookup).
@@ -107,15 +108,6 @@ fn notify_both(
         )?);
     }
     Ok(out)
-}
-
-/// What sending a friend request did.
-#[derive(Debug, Clone)]
-pub struct RequestSent {
-    pub request: FriendRequest,
-    /// `false` when the other side had already asked: the request was accepted at once.
-    pub created: bool,
-    pub deliveries: Vec<Delivery>,
 }
 
 fn send_request(
@@ -247,7 +239,7 @@ fn requests_where(
     rows.into_iter().map(|row| to_request(conn, row)).collect()
 }
 
-impl Store {
+impl SqliteStore {
     /// Sends (or, when the other side asked first, accepts) a friend request.
     pub async fn send_friend_request(
         &self,

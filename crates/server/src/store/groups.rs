@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::{
     fanout::{event_fp, fan_out_event, push_event},
     friends::are_friends,
-    Delivery, Store, StoreError,
+    Delivery, SqliteStore, StoreError,
 };
 
 fn group_view(conn: &Connection, gid: i64) -> Result<Option<Group>, StoreError> {
@@ -193,7 +193,7 @@ fn remove(conn: &Connection, me: i64, gid: i64, target: i64) -> Result<Vec<Deliv
     Ok(deliveries)
 }
 
-impl Store {
+impl SqliteStore {
     /// Creates a group owned by `owner` with `members` (≤ 500 in all, owner included).
     pub async fn create_group(
         &self,
@@ -329,7 +329,7 @@ mod tests {
     #[tokio::test]
     async fn a_group_holds_500_and_fans_out_one_copy_per_member_at_its_own_seq() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open");
+        let store = SqliteStore::open(dir.path()).expect("open");
         let mut users = Vec::new();
         for i in 0..501 {
             users.push(

@@ -3,19 +3,10 @@
 use hongyan_protocol::now_ms;
 use rusqlite::{params, OptionalExtension};
 
-use super::{Store, StoreError};
+pub use super::MediaRecord;
+use super::{SqliteStore, StoreError};
 
-/// One stored file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MediaRecord {
-    pub sha256: String,
-    pub mime: String,
-    pub size: u64,
-    pub uploader: i64,
-    pub created_at: i64,
-}
-
-impl Store {
+impl SqliteStore {
     /// Records a stored file. The first upload's row stays (the bytes are the same).
     pub async fn insert_media(
         &self,
@@ -64,7 +55,7 @@ mod tests {
     #[tokio::test]
     async fn insert_is_idempotent_and_keeps_the_first_uploader() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open(dir.path()).expect("open");
+        let store = SqliteStore::open(dir.path()).expect("open");
         let sha = "ab".repeat(32);
         assert_eq!(store.media(sha.clone()).await.expect("read"), None);
         store

@@ -1,11 +1,14 @@
 //! Durable state: accounts, tokens, mailboxes.
 //!
-//! [`Store`] is a cheap-to-clone handle. Writes go to one dedicated thread that owns the
+//! The server talks to storage only through [`Store`], a cheap-to-clone handle on a
+//! [`Storage`] backend (the trait in [`backend`]). The default backend is [`SqliteStore`]:
+//! writes go to one dedicated thread that owns the
 //! write connection and commits whatever is queued (up to [`sqlite::MAX_BATCH`] commands) in
 //! one transaction — group commit — before answering any of them. So an answer means
 //! "committed", which is what lets the gateway ACK only durable messages. Reads run on
 //! read-only connections inside `spawn_blocking`; nothing here blocks the async runtime.
 
+pub mod backend;
 pub mod fanout;
 pub mod friends;
 pub mod groups;
@@ -14,9 +17,38 @@ pub mod notices;
 pub mod schema;
 pub mod sqlite;
 
-use hongyan_protocol::Envelope;
+use std::{ops::Deref, path::Path, sync::Arc};
 
-pub use sqlite::Store;
+use hongyan_protocol::{api::FriendRequest, Envelope};
+
+pub use backend::Storage;
+pub use sqlite::SqliteStore;
+
+/// The server's handle on its storage backend: cheap to clone, and derefs to
+/// [`Storage`], so `store.store_chat(…)` calls the backend's method.
+#[derive(Debug, Clone)]
+pub struct Store(Arc<dyn Storage>);
+
+impl Store {
+    /// Wraps a backend.
+    pub fn new(backend: impl Storage) -> Self {
+        Self(Arc::new(backend))
+    }
+
+    /// Opens (creating it if needed) the default embedded backend, [`SqliteStore`], in
+    /// `data_dir`. Blocking: run it inside `spawn_blocking` on the runtime.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        SqliteStore::open(data_dir).map(Self::new)
+    }
+}
+
+impl Deref for Store {
+    type Target = dyn Storage;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +121,7 @@ pub struct NewChat {
     pub friends_only: bool,
 }
 
-/// Result of [`Store::store_chat`].
+/// Result of [`Storage::store_chat`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChatOutcome {
     /// Newly stored at `seq` in the recipient's mailbox, accepted at `sm`.
@@ -110,6 +142,44 @@ impl ChatOutcome {
             Self::Stored { sm, .. } | Self::Duplicate { sm, .. } => sm,
         }
     }
+}
+
+/// A message to a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGroupChat {
+    pub from: i64,
+    pub group_id: i64,
+    pub fp: String,
+    pub typeu: i32,
+    pub content: String,
+}
+
+/// What storing a group message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupChatOutcome {
+    /// `seq` is the sender's own copy's.
+    pub outcome: ChatOutcome,
+    /// (member, seq) of every copy written, the sender's included; empty for a duplicate.
+    pub copies: Vec<(i64, i64)>,
+}
+
+/// What sending a friend request did.
+#[derive(Debug, Clone)]
+pub struct RequestSent {
+    pub request: FriendRequest,
+    /// `false` when the other side had already asked: the request was accepted at once.
+    pub created: bool,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// One stored file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRecord {
+    pub sha256: String,
+    pub mime: String,
+    pub size: u64,
+    pub uploader: i64,
+    pub created_at: i64,
 }
 
 /// One row of a user's mailbox.

@@ -10,7 +10,7 @@ use hongyan_protocol::{
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 
 /// Most notices one page returns.
 pub const PAGE_LIMIT: u32 = 500;
@@ -63,7 +63,7 @@ fn admin_view(conn: &Connection, id: i64) -> Result<Notice, StoreError> {
     Ok(notice)
 }
 
-impl Store {
+impl SqliteStore {
     /// Creates a notice for `audience` (user ids must exist). Returns it with its audience.
     pub async fn create_notice(
         &self,

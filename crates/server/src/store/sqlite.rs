@@ -33,7 +33,7 @@ enum Command {
 
 /// Handle to the store. Clone freely.
 #[derive(Clone)]
-pub struct Store {
+pub struct SqliteStore {
     inner: Arc<Inner>,
 }
 
@@ -44,15 +44,15 @@ struct Inner {
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
+        f.debug_struct("SqliteStore")
             .field("path", &self.inner.path)
             .finish()
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir` and starts the writer thread.
     /// Blocking; call it once at startup.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
@@ -534,13 +534,13 @@ fn writer_loop(conn: Connection, mut rx: mpsc::Receiver<Command>) {
 mod tests {
     use super::*;
 
-    async fn store() -> (tempfile::TempDir, Store) {
+    async fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open");
+        let store = SqliteStore::open(dir.path()).expect("open");
         (dir, store)
     }
 
-    async fn user(store: &Store, name: &str) -> i64 {
+    async fn user(store: &SqliteStore, name: &str) -> i64 {
         store
             .create_user(name.into(), name.into(), "hash".into())
             .await
@@ -682,7 +682,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_writes_group_commit_and_survive_reopen() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open");
+        let store = SqliteStore::open(dir.path()).expect("open");
         let a = user(&store, "alice").await;
         let b = user(&store, "bob").await;
         let mut tasks = Vec::new();
@@ -703,7 +703,7 @@ mod tests {
             store.store_chat(chat(a, b, "late")).await,
             Err(StoreError::Closed)
         ));
-        let reopened = Store::open(dir.path()).expect("reopen");
+        let reopened = SqliteStore::open(dir.path()).expect("reopen");
         assert_eq!(reopened.last_seq(b).await.expect("seq"), 500);
         reopened.close().await;
     }
