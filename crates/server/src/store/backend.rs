@@ -396,3 +396,52 @@ impl Storage for SqliteStore {
         SqliteStore::media(self, sha256).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{ChatOutcome, NewChat, Store, StoreError};
+
+    /// The server only ever holds a `Store`: every call, `close` included, must reach the
+    /// backend behind it (a clone shares the same backend).
+    #[tokio::test]
+    async fn the_store_handle_dispatches_to_its_backend_and_clones_share_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let other = store.clone();
+        let a = store
+            .create_user("alice".into(), "a".into(), "h".into())
+            .await
+            .expect("alice");
+        let b = other
+            .create_user("bob".into(), "b".into(), "h".into())
+            .await
+            .expect("bob");
+        store.make_friends(a, b).await.expect("friends");
+        assert!(other.is_friend(b, a).await.expect("is_friend"));
+        let outcome = store
+            .store_chat(NewChat {
+                from: a,
+                to: b,
+                fp: "fp-1".into(),
+                typeu: 0,
+                content: "hi".into(),
+                friends_only: true,
+            })
+            .await
+            .expect("stored");
+        assert!(matches!(outcome, ChatOutcome::Stored { .. }));
+        let rows = other.mailbox_after(b, 0, 10).await.expect("mailbox");
+        let chat = rows.iter().find(|r| r.fp == "fp-1").expect("the chat row");
+        assert_eq!((chat.seq, chat.content.as_str()), (outcome.seq(), "hi"));
+        assert_eq!(other.last_seq(b).await.expect("last_seq"), outcome.seq());
+
+        other.close().await;
+        let after_close = store
+            .create_user("carol".into(), "c".into(), "h".into())
+            .await;
+        assert!(
+            matches!(after_close, Err(StoreError::Closed)),
+            "{after_close:?}"
+        );
+    }
+}
