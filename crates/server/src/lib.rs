@@ -8,6 +8,7 @@ pub mod api;
 pub mod config;
 pub mod gateway;
 pub mod media;
+pub mod metrics;
 pub mod relay;
 pub mod router;
 pub mod session;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub uploads: media::Uploads,
     /// Sticker packs, served from memory.
     pub stickers: stickers::StickerPacks,
+    /// Prometheus registry and handles (`/metrics`).
+    pub metrics: metrics::Metrics,
 }
 
 /// A bound, not yet running server.
@@ -129,6 +132,7 @@ impl Server {
             typing: relay::TypingGate::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            metrics: metrics::Metrics::new(),
         });
         Ok(Self {
             state,

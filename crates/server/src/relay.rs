@@ -26,6 +26,16 @@ pub fn deliver(state: &AppState, deliveries: Vec<Delivery>) {
     }
 }
 
+/// [`deliver`] for messages stored at `stored_at`: each push that reaches a connection is
+/// recorded in the delivery latency histogram.
+pub fn deliver_stored(state: &AppState, deliveries: Vec<Delivery>, stored_at: Instant) {
+    for (user, env) in deliveries {
+        if push(state, user, env) {
+            state.metrics.delivered(stored_at);
+        }
+    }
+}
+
 /// Pushes one frame to `user` if online (adapted to its core_level). `false` if not sent.
 pub fn push(state: &AppState, user: i64, env: Envelope) -> bool {
     let Some(session) = state.sessions.get(user) else {

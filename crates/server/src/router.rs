@@ -10,8 +10,11 @@ use hongyan_protocol::{
     ErrorResponse, SERVER_ID,
 };
 
+use std::time::Instant;
+
 use crate::{
     accounts::server_fp,
+    metrics::{message_kind, Metrics},
     store::{fanout::NewGroupChat, ChatOutcome, Delivery, NewChat, Store, StoreError},
 };
 
@@ -22,13 +25,15 @@ pub struct ChatResult {
     pub reply: Option<Envelope>,
     /// Then each of these goes to its user if online.
     pub forwards: Vec<Delivery>,
+    /// When the store answered for a newly stored message (start of delivery latency).
+    pub stored_at: Option<Instant>,
 }
 
 impl ChatResult {
     fn reply(env: Envelope) -> Self {
         Self {
             reply: Some(env),
-            forwards: Vec::new(),
+            ..Self::default()
         }
     }
 }
@@ -82,6 +87,7 @@ fn store_failed(user_id: i64, e: &StoreError, fp: Option<String>) -> ChatResult 
 /// `friends_only`: 1:1 chat needs friendship (policy flag).
 pub async fn route_chat(
     store: &Store,
+    metrics: &Metrics,
     friends_only: bool,
     user_id: i64,
     env: Envelope,
@@ -110,7 +116,7 @@ pub async fn route_chat(
         return error(user_id, codes::ERR_NOT_ALLOWED, &msg, fp);
     }
     if is_group_id(&env.to) {
-        return route_group_chat(store, user_id, env, fp).await;
+        return route_group_chat(store, metrics, user_id, env, fp).await;
     }
     let Some(to) = env.to.parse::<i64>().ok().filter(|id| *id > 0) else {
         return error(
@@ -121,15 +127,18 @@ pub async fn route_chat(
         );
     };
     let msg_fp = fp.clone().unwrap_or_else(server_fp);
-    let stored = store
-        .store_chat(NewChat {
-            from: user_id,
-            to,
-            fp: msg_fp.clone(),
-            typeu: env.typeu,
-            content: env.data_content.clone().unwrap_or_default(),
-            friends_only,
-        })
+    let stored = metrics
+        .time_store(
+            "store_chat",
+            store.store_chat(NewChat {
+                from: user_id,
+                to,
+                fp: msg_fp.clone(),
+                typeu: env.typeu,
+                content: env.data_content.clone().unwrap_or_default(),
+                friends_only,
+            }),
+        )
         .await;
     let outcome = match stored {
         Ok(o) => o,
@@ -138,6 +147,10 @@ pub async fn route_chat(
     let reply = env
         .qos
         .then(|| Envelope::ack(env.to.clone(), user_id.to_string(), msg_fp.clone()));
+    let stored_at = matches!(outcome, ChatOutcome::Stored { .. }).then(|| {
+        metrics.message_stored(message_kind(&env.to, env.typeu));
+        Instant::now()
+    });
     let forwards = match outcome {
         ChatOutcome::Duplicate { .. } => {
             tracing::debug!(user = user_id, "duplicate fp acknowledged again");
@@ -148,7 +161,11 @@ pub async fn route_chat(
         }
         ChatOutcome::Stored { .. } => Vec::new(),
     };
-    ChatResult { reply, forwards }
+    ChatResult {
+        reply,
+        forwards,
+        stored_at,
+    }
 }
 
 fn forward_of(env: &Envelope, fp: &str, seq: i64, sm: i64) -> Envelope {
@@ -169,6 +186,7 @@ fn forward_of(env: &Envelope, fp: &str, seq: i64, sm: i64) -> Envelope {
 /// other devices and sync, like a 1:1 own copy, and not pushed back.
 async fn route_group_chat(
     store: &Store,
+    metrics: &Metrics,
     user_id: i64,
     env: Envelope,
     fp: Option<String>,
@@ -185,14 +203,17 @@ async fn route_group_chat(
         return error(user_id, codes::ERR_NOT_ALLOWED, "no such group", fp);
     };
     let msg_fp = fp.clone().unwrap_or_else(server_fp);
-    let stored = store
-        .store_group_chat(NewGroupChat {
-            from: user_id,
-            group_id,
-            fp: msg_fp.clone(),
-            typeu: env.typeu,
-            content: env.data_content.clone().unwrap_or_default(),
-        })
+    let stored = metrics
+        .time_store(
+            "store_group_chat",
+            store.store_group_chat(NewGroupChat {
+                from: user_id,
+                group_id,
+                fp: msg_fp.clone(),
+                typeu: env.typeu,
+                content: env.data_content.clone().unwrap_or_default(),
+            }),
+        )
         .await;
     let stored = match stored {
         Ok(s) => s,
@@ -201,6 +222,10 @@ async fn route_group_chat(
     let reply = env
         .qos
         .then(|| Envelope::ack(env.to.clone(), user_id.to_string(), msg_fp.clone()));
+    let stored_at = matches!(stored.outcome, ChatOutcome::Stored { .. }).then(|| {
+        metrics.message_stored(message_kind(&env.to, env.typeu));
+        Instant::now()
+    });
     let sm = stored.outcome.sm();
     let forwards = stored
         .copies
@@ -208,7 +233,11 @@ async fn route_group_chat(
         .filter(|(member, _)| *member != user_id)
         .map(|(member, seq)| (member, forward_of(&env, &msg_fp, seq, sm)))
         .collect();
-    ChatResult { reply, forwards }
+    ChatResult {
+        reply,
+        forwards,
+        stored_at,
+    }
 }
 
 /// What a recipient running `version` gets for `env`: unchanged if its core understands
@@ -257,7 +286,9 @@ mod tests {
     async fn stores_acks_and_forwards_once() {
         let (_d, store, a, b) = setup().await;
         let msg = Envelope::chat(a.to_string(), b.to_string(), "fp1", 1, "hi");
-        let r = route_chat(&store, false, a, msg.clone()).await;
+        let metrics = Metrics::new();
+        let r = route_chat(&store, &metrics, false, a, msg.clone()).await;
+        assert!(r.stored_at.is_some());
         let ack = r.reply.expect("ack");
         assert_eq!(ack.packet_type, PacketType::Ack);
         assert_eq!(ack.from, b.to_string());
@@ -269,29 +300,48 @@ mod tests {
             (Some(1), true, Some("fp1"))
         );
         assert!(fwd.sm > 0);
-        let again = route_chat(&store, false, a, msg).await;
+        let again = route_chat(&store, &metrics, false, a, msg).await;
         assert!(again.reply.is_some());
         assert!(again.forwards.is_empty());
+        assert!(
+            again.stored_at.is_none(),
+            "a duplicate is not a new message"
+        );
+        let text = metrics.encode(|_| 0);
+        assert!(
+            text.contains("hongyan_messages_total{kind=\"c2c\"} 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("hongyan_store_seconds_count{op=\"store_chat\"} 2\n"));
     }
 
     #[tokio::test]
     async fn rejects_spoofed_unknown_and_group_targets() {
         let (_d, store, a, b) = setup().await;
         let spoof = Envelope::chat(b.to_string(), a.to_string(), "f", 1, "x");
-        assert_eq!(code_of(&route_chat(&store, false, a, spoof).await), 1105);
+        assert_eq!(
+            code_of(&route_chat(&store, &Metrics::new(), false, a, spoof).await),
+            1105
+        );
         let nobody = Envelope::chat(a.to_string(), "99999", "f", 1, "x");
-        let r = route_chat(&store, false, a, nobody).await;
+        let r = route_chat(&store, &Metrics::new(), false, a, nobody).await;
         assert_eq!(code_of(&r), 1107);
         let err: ErrorResponse = r.reply.expect("r").payload().expect("p");
         assert_eq!(err.fp.as_deref(), Some("f"));
         let junk = Envelope::chat(a.to_string(), "bob", "f", 1, "x");
-        assert_eq!(code_of(&route_chat(&store, false, a, junk).await), 1107);
+        assert_eq!(
+            code_of(&route_chat(&store, &Metrics::new(), false, a, junk).await),
+            1107
+        );
         let group = Envelope::chat(a.to_string(), "g12", "f", 1, "x");
-        assert_eq!(code_of(&route_chat(&store, false, a, group).await), 1101);
+        assert_eq!(
+            code_of(&route_chat(&store, &Metrics::new(), false, a, group).await),
+            1101
+        );
         let mut c2s = Envelope::new(PacketType::CommonData, a.to_string(), "0");
         c2s.data_content = Some("x".into());
         assert_eq!(
-            route_chat(&store, false, a, c2s).await,
+            route_chat(&store, &Metrics::new(), false, a, c2s).await,
             ChatResult::default()
         );
     }

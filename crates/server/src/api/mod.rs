@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 pub mod friends;
 pub mod groups;
+pub mod health;
 pub mod media;
 pub mod notices;
 pub mod stickers;
@@ -36,7 +37,7 @@ pub struct ApiJson<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
-/// The whole HTTP surface: API routes, `/healthz`, and the WebSocket gateway.
+/// The whole HTTP surface: API routes, `/healthz` `/readyz` `/metrics`, and the WebSocket gateway.
 pub fn router(state: Arc<AppState>) -> Router {
     // Media bodies are streamed to disk under their own limit (--max-media-bytes), so these
     // routes sit outside the small JSON body limit.
@@ -48,7 +49,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/stickers", get(stickers::list))
         .route("/api/v1/stickers/{pack}/{file}", get(stickers::png));
     let json = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route("/api/v1/register", post(auth::register))
         .route("/api/v1/login", post(auth::login))
         .route("/api/v1/logout", post(auth::logout))

@@ -37,8 +37,11 @@ pub async fn sync(
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
     let after = query.after.max(0);
     let mut rows = state
-        .store
-        .mailbox_after(auth.user_id, after, limit + 1)
+        .metrics
+        .time_store(
+            "mailbox_after",
+            state.store.mailbox_after(auth.user_id, after, limit + 1),
+        )
         .await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);

@@ -252,11 +252,16 @@ impl Connection {
                     return Flow::Continue;
                 }
                 let friends_only = self.state.config.friends_only;
-                let result = route_chat(&self.state.store, friends_only, user_id, env).await;
+                let state = &self.state;
+                let result =
+                    route_chat(&state.store, &state.metrics, friends_only, user_id, env).await;
                 if let Some(reply) = &result.reply {
                     self.send(reply).await;
                 }
-                relay::deliver(&self.state, result.forwards);
+                match result.stored_at {
+                    Some(at) => relay::deliver_stored(&self.state, result.forwards, at),
+                    None => relay::deliver(&self.state, result.forwards),
+                }
                 Flow::Continue
             }
             PacketType::Ack => {
@@ -350,7 +355,12 @@ impl Connection {
                 .login_failed(to, codes::LOGIN_CLIENT_TOO_OLD, &msg, flt)
                 .await;
         }
-        let seq = match self.state.store.last_seq(user_id).await {
+        let state = &self.state;
+        let seq = match state
+            .metrics
+            .time_store("last_seq", state.store.last_seq(user_id))
+            .await
+        {
             Ok(seq) => seq,
             Err(e) => {
                 tracing::warn!(conn = self.conn_id, error = %e, "reading seq failed");
