@@ -1,7 +1,7 @@
 //! Operations endpoints, unauthenticated: `/healthz` (the process answers), `/readyz` (its
 //! dependencies answer) and `/metrics` (Prometheus text). See docs/DEPLOY.md, "Operations".
 
-use std::{sync::Arc, time::Duration};
+use std::{fmt::Display, future::Future, sync::Arc, time::Duration};
 
 use axum::{
     extract::State,
@@ -35,7 +35,7 @@ pub struct Readiness {
 /// one reason per failing dependency.
 pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Readiness>) {
     let mut reasons = Vec::new();
-    if let Some(reason) = store_problem(&state).await {
+    if let Some(reason) = store_problem(state.store.user_exists(0), READY_TIMEOUT).await {
         reasons.push(reason);
     }
     // NATS (issue 8): when configured, push "nats: not connected" here.
@@ -48,15 +48,15 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Rea
     (status, Json(Readiness { ready, reasons }))
 }
 
-/// Why the store is not ready: a trivial read that must answer within [`READY_TIMEOUT`].
-async fn store_problem(state: &AppState) -> Option<String> {
-    match tokio::time::timeout(READY_TIMEOUT, state.store.user_exists(0)).await {
+/// Why the store is not ready: `probe` (a trivial read) failed or did not answer in `wait`.
+async fn store_problem<T, E: Display>(
+    probe: impl Future<Output = Result<T, E>>,
+    wait: Duration,
+) -> Option<String> {
+    match tokio::time::timeout(wait, probe).await {
         Ok(Ok(_)) => None,
         Ok(Err(e)) => Some(format!("store: {e}")),
-        Err(_) => Some(format!(
-            "store: no answer within {} ms",
-            READY_TIMEOUT.as_millis()
-        )),
+        Err(_) => Some(format!("store: no answer within {} ms", wait.as_millis())),
     }
 }
 
@@ -67,4 +67,54 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         .metrics
         .encode(|t| sessions.iter().filter(|s| s.transport == t).count());
     ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WAIT: Duration = Duration::from_millis(50);
+
+    #[tokio::test]
+    async fn a_store_that_answers_is_ready() {
+        let probe = async { Ok::<_, String>(false) };
+        assert_eq!(store_problem(probe, WAIT).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_store_error_is_the_reason() {
+        let probe = async { Err::<bool, _>("database is locked") };
+        assert_eq!(
+            store_problem(probe, WAIT).await.as_deref(),
+            Some("store: database is locked")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_store_that_hangs_is_not_ready_after_the_wait() {
+        let probe = std::future::pending::<Result<bool, String>>();
+        assert_eq!(
+            store_problem(probe, WAIT).await.as_deref(),
+            Some("store: no answer within 50 ms")
+        );
+    }
+
+    #[test]
+    fn unready_lists_reasons_and_ready_omits_them() {
+        let ready = serde_json::to_value(Readiness {
+            ready: true,
+            reasons: Vec::new(),
+        })
+        .expect("json");
+        assert_eq!(ready, serde_json::json!({"ready": true}));
+        let not = serde_json::to_value(Readiness {
+            ready: false,
+            reasons: vec!["store: x".into()],
+        })
+        .expect("json");
+        assert_eq!(
+            not,
+            serde_json::json!({"ready": false, "reasons": ["store: x"]})
+        );
+    }
 }
