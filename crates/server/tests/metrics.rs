@@ -119,3 +119,55 @@ async fn metrics_follow_logins_messages_and_pushes() {
         Some(1.0)
     );
 }
+
+#[tokio::test]
+async fn group_messages_and_sync_are_measured_and_offline_members_are_no_delivery() {
+    let s = TestServer::start().await;
+    let (a, ta) = s.account("alice").await;
+    let (b, tb) = s.account("bob").await;
+    s.befriend((&a, &ta), (&b, &tb)).await;
+    let (st, g) = s
+        .post_as(
+            &ta,
+            "/api/v1/groups",
+            serde_json::json!({"name": "team", "members": [b]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{g}");
+    let gid = g["group_id"].as_str().expect("gid").to_owned();
+
+    // Only alice is online: bob's copy is stored, not pushed.
+    let mut wa = s.ws().await;
+    assert_eq!(wa.login(&a, &ta, 1).await.code, 0);
+    wa.send(&Envelope::chat(
+        a.clone(),
+        gid.clone(),
+        "fp-g1",
+        1,
+        "hi all",
+    ))
+    .await;
+    assert_eq!(wa.recv().await.expect("ack").packet_type, PacketType::Ack);
+    let text = scrape(&s).await;
+    assert_eq!(
+        value(&text, "hongyan_messages_total{kind=\"group\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &text,
+            "hongyan_store_seconds_count{op=\"store_group_chat\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(value(&text, "hongyan_delivery_seconds_count"), Some(0.0));
+
+    // Bob syncs it later: the mailbox read is measured.
+    let (rows, _) = s.sync(&tb, 0, 50).await;
+    assert!(rows.iter().any(|e| e.fp.as_deref() == Some("fp-g1")));
+    let text = scrape(&s).await;
+    assert!(
+        value(&text, "hongyan_store_seconds_count{op=\"mailbox_after\"}").is_some_and(|v| v >= 1.0),
+        "{text}"
+    );
+}
