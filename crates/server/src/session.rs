@@ -164,6 +164,15 @@ impl SessionRegistry {
         self.lock().values().cloned().collect()
     }
 
+    /// Number of live sessions on `transport` (`ws` or `tcp`), counted under the lock
+    /// without cloning handles (a metrics scrape must stay cheap with many connections).
+    pub fn count_on(&self, transport: &str) -> usize {
+        self.lock()
+            .values()
+            .filter(|h| h.transport == transport)
+            .count()
+    }
+
     /// Number of online users.
     pub fn len(&self) -> usize {
         self.lock().len()
@@ -238,6 +247,21 @@ mod tests {
         assert_eq!(reg.len(), 1);
         assert!(reg.remove(7, 2));
         assert!(reg.is_empty());
+    }
+
+    #[test]
+    fn counts_sessions_per_transport() {
+        let reg = SessionRegistry::new();
+        let (a, _a_rx) = handle(1, 7, 100);
+        let (mut b, _b_rx) = handle(2, 8, 100);
+        b.transport = "tcp";
+        let (c, _c_rx) = handle(3, 9, 100);
+        reg.register(a);
+        reg.register(b);
+        reg.register(c);
+        assert_eq!((reg.count_on("ws"), reg.count_on("tcp")), (2, 1));
+        assert!(reg.remove(8, 2));
+        assert_eq!((reg.count_on("ws"), reg.count_on("tcp")), (2, 0));
     }
 
     #[test]

@@ -62,10 +62,7 @@ async fn store_problem<T, E: Display>(
 
 /// `/metrics`: Prometheus text; connection gauges are read from the session registry now.
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let sessions = state.sessions.snapshot();
-    let body = state
-        .metrics
-        .encode(|t| sessions.iter().filter(|s| s.transport == t).count());
+    let body = state.metrics.encode(|t| state.sessions.count_on(t));
     ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], body).into_response()
 }
 
