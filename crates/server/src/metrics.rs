@@ -151,9 +151,15 @@ impl Metrics {
         self.messages.get_or_create(&KindLabel { kind }).inc();
     }
 
-    /// Records one push, `since` being when the message was stored.
+    /// Records one push, `since` being when the message was stored (on this node).
     pub fn delivered(&self, since: Instant) {
-        self.delivery.observe(since.elapsed().as_secs_f64());
+        self.delivered_after(since.elapsed());
+    }
+
+    /// Records one push that came `took` after the message was stored (e.g. on another
+    /// node, from a timestamp carried with the message).
+    pub fn delivered_after(&self, took: Duration) {
+        self.delivery.observe(took.as_secs_f64());
     }
 
     /// Records one store call of operation `op` that took `took`.
@@ -235,6 +241,7 @@ mod tests {
         m.message_stored(message_kind("g7", kinds::TEXT));
         m.message_stored(message_kind("2", kinds::RECEIPT));
         m.delivered(Instant::now());
+        m.delivered_after(Duration::from_millis(3));
         m.store_call("store_chat", Duration::from_micros(300));
         let text = m.encode(|t| if t == "ws" { 3 } else { 1 });
 
@@ -258,7 +265,8 @@ mod tests {
             value(&text, "hongyan_messages_total{kind=\"signal\"}"),
             Some(1.0)
         );
-        assert_eq!(value(&text, "hongyan_delivery_seconds_count"), Some(1.0));
+        assert_eq!(value(&text, "hongyan_delivery_seconds_count"), Some(2.0));
+        assert!(value(&text, "hongyan_delivery_seconds_sum").is_some_and(|v| v >= 0.003));
         assert_eq!(
             value(&text, "hongyan_store_seconds_count{op=\"store_chat\"}"),
             Some(1.0)
