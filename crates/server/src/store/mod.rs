@@ -14,6 +14,7 @@ pub mod friends;
 pub mod groups;
 pub mod media;
 pub mod notices;
+pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
@@ -55,6 +56,12 @@ impl Deref for Store {
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The PostgreSQL backend's own error (beside `Sqlite`: docs/DEPLOY.md).
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The PostgreSQL backend could not be set up or reached (pool, schema version).
+    #[error("PostgreSQL: {0}")]
+    PostgresSetup(String),
     #[error("cannot create the data directory: {0}")]
     Io(#[from] std::io::Error),
     #[error("commit failed: {0}")]

@@ -389,7 +389,8 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
     })
 }
 
-fn escape_like(s: &str) -> String {
+/// Escapes LIKE's wildcards (and the escape character `\`) in user input.
+pub(super) fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -1,0 +1,78 @@
+//! The PostgreSQL backend (docs/DEPLOY.md, "Storage backend"): a `deadpool-postgres` pool of
+//! `tokio-postgres` connections; every write is one transaction that commits before the method
+//! returns. Many server nodes may share one database: the schema is migrated under an advisory
+//! lock ([`migrate`]) and mailbox seqs are allocated under the `users` row lock ([`mailbox`]).
+//!
+//! Work in progress: accounts, tokens and the 1:1 mailbox exist as inherent methods; friends,
+//! groups, notices and media follow before `impl Storage for PostgresStore`.
+
+mod accounts;
+mod mailbox;
+pub mod migrate;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use super::StoreError;
+
+/// Most connections one node keeps open.
+pub const POOL_SIZE: usize = 16;
+
+/// Handle to a PostgreSQL database. Clone freely (the pool is shared).
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the URL: it may carry a password.
+        f.debug_struct("PostgresStore")
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user[:password]@host:port/db`), brings the schema up
+    /// to date and keeps a pool of up to [`POOL_SIZE`] connections.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::PostgresSetup(format!("bad PostgreSQL URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::PostgresSetup(e.to_string()))?;
+        let store = Self { pool };
+        let mut client = store.client().await?;
+        migrate::migrate(&mut client).await?;
+        drop(client);
+        Ok(store)
+    }
+
+    /// Closes the pool: later calls fail with [`StoreError::Closed`].
+    pub async fn close(&self) {
+        self.pool.close();
+    }
+
+    /// A pooled connection.
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+fn pool_error(e: PoolError) -> StoreError {
+    match e {
+        PoolError::Closed => StoreError::Closed,
+        PoolError::Backend(e) => StoreError::Postgres(e),
+        e => StoreError::PostgresSetup(e.to_string()),
+    }
+}
