@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod bus;
 pub mod config;
 pub mod gateway;
 pub mod media;
