@@ -146,6 +146,11 @@ async fn errors_are_always_json() {
         .await
         .expect("send");
     assert_eq!(resp.status().as_u16(), 413);
+    assert_eq!(
+        resp.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..]),
+        "a 413 closes the connection (its body was not read)"
+    );
     let body: Value = resp.json().await.expect("json error body");
     assert_eq!(code(&body), "payload_too_large");
 

@@ -126,10 +126,16 @@ impl From<QueryRejection> for ApiError {
 
 /// Middleware: rewrites any error response that is not JSON yet (router 404/405, body limit
 /// 413, upgrade failures) into the API's error shape.
-pub async fn json_errors(resp: Response) -> Response {
+pub async fn json_errors(mut resp: Response) -> Response {
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
+    }
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body is never read: the connection cannot carry another request,
+        // and a client that reused it would see its next request cut off.
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     let is_json = resp
         .headers()
