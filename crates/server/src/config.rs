@@ -98,6 +98,31 @@ pub struct Cli {
     #[arg(long, env = "HONGYAN_STICKERS_DIR", value_name = "DIR")]
     pub stickers_dir: Option<PathBuf>,
 
+    /// Many nodes: keep all state in this PostgreSQL database instead of the embedded
+    /// SQLite (e.g. `postgres://hongyan@db.internal/hongyan`). Every node of a deployment
+    /// names the same database. See docs/DEPLOY.md.
+    #[arg(
+        long,
+        env = "HONGYAN_POSTGRES",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub postgres: Option<String>,
+
+    /// Many nodes: core NATS server for cross-node delivery (e.g. `nats://127.0.0.1:4222`).
+    #[arg(long, env = "HONGYAN_NATS", value_name = "URL")]
+    pub nats: Option<String>,
+
+    /// This node's name in a deployment (logs, kicks and broadcasts carry it).
+    /// Default: `<hostname>-<http port>`.
+    #[arg(long, env = "HONGYAN_NODE_NAME", value_name = "NAME")]
+    pub node_name: Option<String>,
+
+    /// Directory for uploaded media. Default: `<data-dir>/media`. Nodes of one deployment
+    /// must share it (a network or shared volume).
+    #[arg(long, env = "HONGYAN_MEDIA_DIR", value_name = "DIR")]
+    pub media_dir: Option<PathBuf>,
+
     /// Log format on stderr.
     #[arg(long, env = "HONGYAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -221,15 +246,24 @@ pub struct Config {
     pub max_media_bytes: u64,
     /// Operator sticker packs (besides the built-in ones).
     pub stickers_dir: Option<PathBuf>,
+    /// PostgreSQL URL (many nodes); `None` = embedded SQLite in `data_dir`.
+    pub postgres: Option<String>,
+    /// NATS URL for cross-node delivery; `None` = a single node.
+    pub nats: Option<String>,
+    /// This node's name.
+    pub node_name: String,
+    /// Where uploaded media lives (`<data_dir>/media` unless given).
+    pub media_dir: PathBuf,
 }
 
 impl Config {
     /// A config for tests and embedding: loopback, port 0 for both listeners.
     pub fn ephemeral(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir: PathBuf = data_dir.into();
         Self {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             tcp_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data_dir: data_dir.into(),
+            data_dir: data_dir.clone(),
             heartbeat_secs: 15,
             read_timeout: Duration::from_secs(20),
             token_ttl: Duration::from_secs(720 * 3600),
@@ -237,8 +271,22 @@ impl Config {
             friends_only: false,
             max_media_bytes: MAX_MEDIA_BYTES_DEFAULT,
             stickers_dir: None,
+            postgres: None,
+            nats: None,
+            node_name: "test".to_owned(),
+            media_dir: data_dir.join("media"),
         }
     }
+}
+
+/// `<hostname>-<port>`: unique per node on one machine and readable in logs.
+fn default_node_name(http_addr: SocketAddr) -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".to_owned());
+    format!("{host}-{}", http_addr.port())
 }
 
 /// The read timeout for a heartbeat preset and a requested timeout:
@@ -251,6 +299,10 @@ impl Cli {
     /// Resolves defaults (the OS data dir) into a [`Config`].
     pub fn into_config(self) -> Result<Config, String> {
         let data_dir = resolve_data_dir(self.data_dir)?;
+        let media_dir = self.media_dir.unwrap_or_else(|| data_dir.join("media"));
+        let node_name = self
+            .node_name
+            .unwrap_or_else(|| default_node_name(self.http_addr));
         Ok(Config {
             http_addr: self.http_addr,
             tcp_addr: self.tcp_addr,
@@ -262,6 +314,10 @@ impl Cli {
             friends_only: self.friends_only,
             max_media_bytes: self.max_media_bytes,
             stickers_dir: self.stickers_dir,
+            postgres: self.postgres,
+            nats: self.nats,
+            node_name,
+            media_dir,
         })
     }
 }
@@ -284,6 +340,36 @@ mod tests {
         assert_eq!(cfg.token_ttl, Duration::from_secs(720 * 3600));
         assert_eq!(cfg.min_core_level, 0);
         assert_eq!(cfg.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn deployment_flags() {
+        let cfg = parse(&["--data-dir", "/tmp/x", "--http-addr", "127.0.0.1:3100"])
+            .expect("parses")
+            .into_config()
+            .expect("config");
+        assert_eq!((cfg.postgres, cfg.nats), (None, None));
+        assert_eq!(cfg.media_dir, PathBuf::from("/tmp/x/media"));
+        assert!(cfg.node_name.ends_with("-3100"), "{}", cfg.node_name);
+        let cfg = parse(&[
+            "--data-dir",
+            "/tmp/x",
+            "--postgres",
+            "postgres://h@127.0.0.1/h",
+            "--nats",
+            "nats://127.0.0.1:4222",
+            "--node-name",
+            "a",
+            "--media-dir",
+            "/shared/media",
+        ])
+        .expect("parses")
+        .into_config()
+        .expect("config");
+        assert_eq!(cfg.postgres.as_deref(), Some("postgres://h@127.0.0.1/h"));
+        assert_eq!(cfg.nats.as_deref(), Some("nats://127.0.0.1:4222"));
+        assert_eq!(cfg.node_name, "a");
+        assert_eq!(cfg.media_dir, PathBuf::from("/shared/media"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod api;
 pub mod bus;
+pub mod cluster;
 pub mod config;
 pub mod gateway;
 pub mod media;
@@ -68,6 +69,8 @@ pub struct AppState {
     pub stickers: stickers::StickerPacks,
     /// Prometheus registry and handles (`/metrics`).
     pub metrics: metrics::Metrics,
+    /// The cross-node bus when this node is one of many (`--nats`).
+    pub bus: Option<bus::Bus>,
 }
 
 /// A bound, not yet running server.
@@ -97,7 +100,7 @@ impl Server {
         })
         .await
         .map_err(|e| ServerError::Io(std::io::Error::other(e)))??;
-        let media_dir = media::MediaDir::new(&config.data_dir);
+        let media_dir = media::MediaDir::at(config.media_dir.clone());
         let sweep = media_dir.clone();
         match tokio::task::spawn_blocking(move || {
             sweep.remove_stale_partials(std::time::SystemTime::now(), media::PARTIAL_MAX_AGE)
@@ -134,6 +137,7 @@ impl Server {
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             metrics: metrics::Metrics::new(),
+            bus: None,
         });
         Ok(Self {
             state,

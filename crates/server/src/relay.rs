@@ -59,7 +59,7 @@ fn signal(to: i64, typeu: i32, content: String) -> Envelope {
 /// Tells `user`'s online friends that `user` came online or went offline.
 pub async fn announce_presence(state: &AppState, user: i64, online: bool) {
     // Going offline: a new session may have registered meanwhile; then nothing changed.
-    if !online && state.sessions.is_online(user) {
+    if !online && crate::cluster::is_online(state, user) {
         return;
     }
     let friends = match state.store.friend_ids(user).await {
@@ -132,7 +132,7 @@ pub async fn relay_typing(state: &AppState, from: i64, env: Envelope) {
     else {
         return;
     };
-    if env.from != from.to_string() || !state.sessions.is_online(to) {
+    if env.from != from.to_string() || !crate::cluster::is_online(state, to) {
         return;
     }
     if !state.typing.allow(from, to, Instant::now()) {

@@ -105,7 +105,7 @@ pub async fn list(
             let online = user
                 .user_id
                 .parse()
-                .is_ok_and(|id| state.sessions.is_online(id));
+                .is_ok_and(|id| crate::cluster::is_online(&state, id));
             Friend {
                 user,
                 since,

@@ -62,9 +62,12 @@ pub struct MediaDir {
 impl MediaDir {
     /// `<data_dir>/media` (created lazily by uploads).
     pub fn new(data_dir: &Path) -> Self {
-        Self {
-            root: data_dir.join("media"),
-        }
+        Self::at(data_dir.join("media"))
+    }
+
+    /// Media kept in `root` (`--media-dir`; shared by the nodes of a deployment).
+    pub fn at(root: PathBuf) -> Self {
+        Self { root }
     }
 
     /// Where a stored file lives.
