@@ -118,6 +118,11 @@ impl Bus {
         })
     }
 
+    /// The NATS client, for node-level subjects other modules own (e.g. presence).
+    pub(crate) fn nats(&self) -> &async_nats::Client {
+        &self.client
+    }
+
     /// This node's name.
     pub fn node(&self) -> &str {
         &self.node
@@ -204,7 +209,11 @@ impl Bus {
 
     /// Fails fast while disconnected (the client would otherwise queue the message and the
     /// caller could wait); never waits longer than [`PUBLISH_TIMEOUT`].
-    async fn publish_json(&self, subject: String, value: &impl Serialize) -> Result<(), BusError> {
+    pub(crate) async fn publish_json(
+        &self,
+        subject: String,
+        value: &impl Serialize,
+    ) -> Result<(), BusError> {
         let payload = Bytes::from(serde_json::to_vec(value)?);
         if !self.is_connected() {
             return Err(BusError::Disconnected);
