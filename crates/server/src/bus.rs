@@ -119,7 +119,7 @@ impl Bus {
     }
 
     /// The NATS client, for node-level subjects other modules own (e.g. presence).
-    pub(crate) fn nats(&self) -> &async_nats::Client {
+    pub fn nats(&self) -> &async_nats::Client {
         &self.client
     }
 
