@@ -1,5 +1,9 @@
 //! What makes several nodes act as one (docs/DEPLOY.md): who is online anywhere in the
-//! deployment. With one node it is the local session registry.
+//! deployment ([`presence`]) and notices pushed on every node ([`notices`]). With one node it
+//! is the local session registry and local pushes.
+
+pub mod notices;
+pub mod presence;
 
 use crate::AppState;
 
