@@ -160,8 +160,15 @@ impl TestClient {
 
     /// A second, independent client (own data dir, own firstLoginTime) for the same account.
     pub async fn another_device(&self) -> Self {
+        let (url, tcp) = (self.server_url.clone(), self.tcp.clone());
+        self.another_device_at(&url, &tcp).await
+    }
+
+    /// [`Self::another_device`] configured with another server URL (e.g. another node of a
+    /// cluster): a fresh local store there, filled by sync.
+    pub async fn another_device_at(&self, server_url: &str, tcp: &str) -> Self {
         let dir = Arc::new(tempfile::tempdir().expect("client dir"));
-        let mut config = Self::config(&self.server_url, &self.tcp, self.via, &dir);
+        let mut config = Self::config(server_url, tcp, self.via, &dir);
         config.core_level = self.core_level;
         let client = Client::new(config).expect("client");
         let events = client.events();
@@ -176,9 +183,9 @@ impl TestClient {
             username: self.username.clone(),
             password: self.password.clone(),
             dir,
-            server_url: self.server_url.clone(),
+            server_url: server_url.to_owned(),
             via: self.via,
-            tcp: self.tcp.clone(),
+            tcp: tcp.to_owned(),
             core_level: self.core_level,
         }
     }

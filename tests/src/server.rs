@@ -20,6 +20,8 @@ use tokio::{
     process::{Child, Command},
 };
 
+use crate::database::{test_postgres, Backend, TestDatabase};
+
 /// How long the server may take to print its "listening" line.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the server may take to exit after SIGTERM.
@@ -31,6 +33,7 @@ pub struct ServerBuilder {
     bin: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     args: Vec<String>,
+    backend: Backend,
     quiet: bool,
     log_default: String,
 }
@@ -41,6 +44,7 @@ impl Default for ServerBuilder {
             bin: None,
             data_dir: None,
             args: Vec::new(),
+            backend: Backend::FromEnv,
             quiet: false,
             log_default: "info".into(),
         }
@@ -73,6 +77,19 @@ impl ServerBuilder {
         self.args(["--friends-only", if on { "true" } else { "false" }])
     }
 
+    /// The embedded SQLite in the data dir, even on the PostgreSQL pass.
+    pub fn sqlite(mut self) -> Self {
+        self.backend = Backend::Sqlite;
+        self
+    }
+
+    /// `--postgres <url>`: this existing database, shared and kept (e.g. by a cluster's
+    /// nodes). Without this or [`Self::sqlite`], `$HONGYAN_TEST_POSTGRES` decides.
+    pub fn postgres(mut self, url: impl Into<String>) -> Self {
+        self.backend = Backend::Postgres(url.into());
+        self
+    }
+
     /// Discards the server's stderr (its logs) instead of inheriting it.
     pub fn quiet(mut self, quiet: bool) -> Self {
         self.quiet = quiet;
@@ -91,13 +108,30 @@ impl ServerBuilder {
             Some(dir) => DataDir::Given(dir.clone()),
             None => DataDir::Temp(tempfile::tempdir()?),
         };
-        let (child, http, tcp) = spawn(&self, data.path(), "127.0.0.1:0", "127.0.0.1:0").await?;
+        let (postgres, database) = match (&self.backend, test_postgres()) {
+            (Backend::Sqlite, _) | (Backend::FromEnv, None) => (None, None),
+            (Backend::Postgres(url), _) => (Some(url.clone()), None),
+            (Backend::FromEnv, Some(server)) => {
+                let db = TestDatabase::create(&server).await?;
+                (Some(db.url().to_owned()), Some(db))
+            }
+        };
+        let (child, http, tcp) = spawn(
+            &self,
+            data.path(),
+            postgres.as_deref(),
+            "127.0.0.1:0",
+            "127.0.0.1:0",
+        )
+        .await?;
         Ok(TestServer {
             child: Some(child),
             data,
             http,
             tcp,
             opts: self,
+            postgres,
+            _database: database,
         })
     }
 
@@ -124,7 +158,8 @@ impl DataDir {
     }
 }
 
-/// A running `hongyan-server` with its own data dir. Killed on drop.
+/// A running `hongyan-server` with its own data dir (and, on PostgreSQL, its database).
+/// Killed on drop; a database made for it is dropped after it.
 #[derive(Debug)]
 pub struct TestServer {
     child: Option<Child>,
@@ -132,6 +167,10 @@ pub struct TestServer {
     http: SocketAddr,
     tcp: SocketAddr,
     opts: ServerBuilder,
+    /// `--postgres` URL, when the server runs on PostgreSQL.
+    postgres: Option<String>,
+    /// The database created for this server alone (dropped after the server is killed).
+    _database: Option<TestDatabase>,
 }
 
 impl TestServer {
@@ -172,6 +211,18 @@ impl TestServer {
         self.data.path()
     }
 
+    /// The PostgreSQL database URL the server runs on; `None` on SQLite.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.postgres.as_deref()
+    }
+
+    /// Whether the process runs (it has not been killed, terminated or seen to exit).
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
     /// The process id, while the server runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().and_then(Child::id)
@@ -208,13 +259,13 @@ impl TestServer {
     }
 
     /// Creates an administrator account with `hongyan-server admin create-user --admin`
-    /// on this server's data dir (safe while it runs); returns the user id.
+    /// on this server's store (data dir or database; safe while it runs); returns the user id.
     pub async fn create_admin(&self, username: &str, password: &str) -> io::Result<String> {
         self.create_user(username, password, true).await
     }
 
-    /// Creates an account with `hongyan-server admin create-user` on this server's data dir
-    /// (an administrator when `admin`); returns the user id.
+    /// Creates an account with `hongyan-server admin create-user` on this server's store
+    /// (data dir or database; an administrator when `admin`); returns the user id.
     pub async fn create_user(
         &self,
         username: &str,
@@ -226,9 +277,13 @@ impl TestServer {
         cmd.args(["admin", "create-user", "--data-dir"])
             .arg(self.data.path())
             .args(["--username", username, "--password", password]);
+        if let Some(url) = &self.postgres {
+            cmd.args(["--postgres", url]);
+        }
         if admin {
             cmd.arg("--admin");
         }
+        clear_deployment_env(&mut cmd);
         let out = cmd.stdin(Stdio::null()).output().await?;
         if !out.status.success() {
             return Err(io::Error::other(format!(
@@ -251,6 +306,7 @@ impl TestServer {
         let (child, http, tcp) = spawn(
             &self.opts,
             self.data.path(),
+            self.postgres.as_deref(),
             &self.http.to_string(),
             &self.tcp.to_string(),
         )
@@ -273,17 +329,36 @@ impl Drop for TestServer {
     }
 }
 
+/// Removes the deployment settings a developer's shell may export (e.g. after `npm run
+/// cluster`), so a test server gets only what its test gives it.
+fn clear_deployment_env(cmd: &mut Command) {
+    for var in [
+        "HONGYAN_POSTGRES",
+        "HONGYAN_NATS",
+        "HONGYAN_NODE_NAME",
+        "HONGYAN_MEDIA_DIR",
+        "HONGYAN_DATA_DIR",
+    ] {
+        cmd.env_remove(var);
+    }
+}
+
 async fn spawn(
     opts: &ServerBuilder,
     data_dir: &Path,
+    postgres: Option<&str>,
     http: &str,
     tcp: &str,
 ) -> io::Result<(Child, SocketAddr, SocketAddr)> {
     let bin = opts.bin.clone().unwrap_or_else(server_bin);
     let mut cmd = Command::new(&bin);
     cmd.args(["--http-addr", http, "--tcp-addr", tcp, "--data-dir"])
-        .arg(data_dir)
-        .args(&opts.args)
+        .arg(data_dir);
+    if let Some(url) = postgres {
+        cmd.args(["--postgres", url]);
+    }
+    clear_deployment_env(&mut cmd);
+    cmd.args(&opts.args)
         .env_remove("HONGYAN_HTTP_ADDR")
         .env_remove("HONGYAN_TCP_ADDR")
         .env(
