@@ -94,7 +94,12 @@ fn add(
     Ok(fresh)
 }
 
-fn event_content(event: GroupEventKind, group: &Group, by: i64, members: &[i64]) -> String {
+pub(super) fn event_content(
+    event: GroupEventKind,
+    group: &Group,
+    by: i64,
+    members: &[i64],
+) -> String {
     let payload = GroupEvent {
         event,
         group: group.clone(),

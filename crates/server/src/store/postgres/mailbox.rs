@@ -3,7 +3,7 @@
 use deadpool_postgres::Transaction;
 use hongyan_protocol::now_ms;
 
-use super::PostgresStore;
+use super::{friends::are_friends, PostgresStore};
 use crate::store::{ChatOutcome, MailboxRow, NewChat, StoreError};
 
 const INSERT_ROW: &str =
@@ -140,15 +140,4 @@ pub(super) async fn next_seq(tx: &Transaction<'_>, user_id: i64) -> Result<i64, 
     .await?
     .map(|r| r.get(0))
     .ok_or(StoreError::NoSuchUser)
-}
-
-/// Whether `a` has `b` as a friend.
-pub(super) async fn are_friends(tx: &Transaction<'_>, a: i64, b: i64) -> Result<bool, StoreError> {
-    Ok(tx
-        .query_opt(
-            "SELECT 1 FROM friends WHERE user_id = $1 AND friend_id = $2",
-            &[&a, &b],
-        )
-        .await?
-        .is_some())
 }

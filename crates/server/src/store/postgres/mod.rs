@@ -3,12 +3,20 @@
 //! returns. Many server nodes may share one database: the schema is migrated under an advisory
 //! lock ([`migrate`]) and mailbox seqs are allocated under the `users` row lock ([`mailbox`]).
 //!
-//! Work in progress: accounts, tokens and the 1:1 mailbox exist as inherent methods; friends,
-//! groups, notices and media follow before `impl Storage for PostgresStore`.
+//! Every [`crate::store::Storage`] method exists as an inherent method here, one file per area
+//! like the SQLite backend (accounts, 1:1 mailbox, friends, groups, group fan-out, notices,
+//! media); `storage.rs` implements the trait by delegating to them. How concurrent writers
+//! on many nodes are kept apart: [`fanout`] (row locks in id order) and [`notices`] (rev).
 
 mod accounts;
+pub mod fanout;
+mod friends;
+mod groups;
 mod mailbox;
+mod media;
 pub mod migrate;
+pub mod notices;
+mod storage;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
 use tokio_postgres::NoTls;

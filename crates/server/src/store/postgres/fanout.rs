@@ -1,0 +1,256 @@
+//! Writing into mailboxes beyond 1:1 chat: server events (typeu 60/61) and group messages,
+//! with the SQLite backend's semantics (`store::fanout`).
+//!
+//! Locking, so that concurrent writers on many nodes neither deadlock nor leave seq gaps:
+//! - a transaction takes every `users` row lock it needs in one step, in id order
+//!   ([`lock_users`]), before it allocates seqs (1:1 chat takes its two in id order too), so
+//!   fan-outs to overlapping members wait for each other instead of deadlocking;
+//! - a group's own row is locked before its members are read ([`lock_group`]: shared for a
+//!   message, exclusive for a membership change), so the member list cannot change between
+//!   reading it and writing the copies. Group row first, then user rows: always that order.
+
+use deadpool_postgres::{GenericClient, Transaction};
+use hongyan_protocol::{api::group_wire_id, now_ms};
+
+use super::{mailbox::next_seq, PostgresStore};
+use crate::store::{ChatOutcome, Delivery, GroupChatOutcome, MailboxRow, NewGroupChat, StoreError};
+
+/// Locks the `users` rows of `ids` in id order (the lock `UPDATE … last_seq` takes) and
+/// returns the ids that exist, sorted.
+pub(super) async fn lock_users(tx: &Transaction<'_>, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    let rows = tx
+        .query(
+            "SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+            &[&ids],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// How a transaction locks a group's row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum GroupLock {
+    /// Messages: many may fan out at once, but the members cannot change meanwhile.
+    Share,
+    /// Membership, name and owner changes: one at a time, and no fan-out meanwhile.
+    Exclusive,
+}
+
+/// Locks group `gid`'s row; returns its owner, or `None` if there is no such group.
+pub(super) async fn lock_group(
+    tx: &Transaction<'_>,
+    gid: i64,
+    mode: GroupLock,
+) -> Result<Option<i64>, StoreError> {
+    let sql = match mode {
+        GroupLock::Share => "SELECT owner_id FROM chat_groups WHERE id = $1 FOR SHARE",
+        GroupLock::Exclusive => "SELECT owner_id FROM chat_groups WHERE id = $1 FOR UPDATE",
+    };
+    Ok(tx.query_opt(sql, &[&gid]).await?.map(|r| r.get(0)))
+}
+
+/// The members of `gid`, by id.
+pub(super) async fn member_ids(
+    client: &impl GenericClient,
+    gid: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT user_id FROM group_members WHERE group_id = $1 ORDER BY user_id",
+            &[&gid],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// The envelope a mailbox row with these values is delivered as.
+fn delivery(user: i64, row: MailboxRow) -> Delivery {
+    (user, row.to_envelope())
+}
+
+/// Appends one server event (`from` = 0) to `user_id`'s mailbox. The caller holds (or may
+/// take, with no other user row locked) `user_id`'s row lock.
+pub(super) async fn push_event(
+    tx: &Transaction<'_>,
+    user_id: i64,
+    to: &str,
+    fp: &str,
+    typeu: i32,
+    content: &str,
+    sm: i64,
+) -> Result<Delivery, StoreError> {
+    let seq = next_seq(tx, user_id).await?;
+    tx.execute(
+        "INSERT INTO mailbox (user_id, seq, fp, from_id, to_id, typeu, content, sm)
+         VALUES ($1, $2, $3, 0, $4, $5, $6, $7)",
+        &[&user_id, &seq, &fp, &to, &typeu, &content, &sm],
+    )
+    .await?;
+    Ok(delivery(
+        user_id,
+        MailboxRow {
+            seq,
+            fp: fp.to_owned(),
+            from: 0,
+            to: to.to_owned(),
+            typeu,
+            content: content.to_owned(),
+            sm,
+        },
+    ))
+}
+
+/// One mailbox row for every user in `members` (whose rows the caller has locked with
+/// [`lock_users`]), each at that member's next seq, all referencing one stored body.
+/// Returns (member, seq) by member id. Three statements, whatever the member count.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn fan_out(
+    tx: &Transaction<'_>,
+    group_id: i64,
+    members: &[i64],
+    from: i64,
+    fp: &str,
+    typeu: i32,
+    content: &str,
+    sm: i64,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    if members.is_empty() {
+        return Ok(Vec::new());
+    }
+    let body_id: i64 = tx
+        .query_one(
+            "INSERT INTO bodies (content) VALUES ($1) RETURNING id",
+            &[&content],
+        )
+        .await?
+        .get(0);
+    let mut copies: Vec<(i64, i64)> = tx
+        .query(
+            "UPDATE users SET last_seq = last_seq + 1 WHERE id = ANY($1) RETURNING id, last_seq",
+            &[&members],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    copies.sort_unstable();
+    let (ids, seqs): (Vec<i64>, Vec<i64>) = copies.iter().copied().unzip();
+    tx.execute(
+        "INSERT INTO mailbox (user_id, seq, fp, from_id, to_id, typeu, content, sm, body_id)
+         SELECT c.user_id, c.seq, $3, $4, $5, $6, '', $7, $8
+         FROM unnest($1::BIGINT[], $2::BIGINT[]) AS c(user_id, seq)",
+        &[
+            &ids,
+            &seqs,
+            &fp,
+            &from,
+            &group_wire_id(group_id),
+            &typeu,
+            &sm,
+            &body_id,
+        ],
+    )
+    .await?;
+    Ok(copies)
+}
+
+/// [`fan_out`] of a server event, as deliveries.
+pub(super) async fn fan_out_event(
+    tx: &Transaction<'_>,
+    group_id: i64,
+    members: &[i64],
+    fp: &str,
+    typeu: i32,
+    content: &str,
+    sm: i64,
+) -> Result<Vec<Delivery>, StoreError> {
+    let to = group_wire_id(group_id);
+    let copies = fan_out(tx, group_id, members, 0, fp, typeu, content, sm).await?;
+    Ok(copies
+        .into_iter()
+        .map(|(user, seq)| {
+            let row = MailboxRow {
+                seq,
+                fp: fp.to_owned(),
+                from: 0,
+                to: to.clone(),
+                typeu,
+                content: content.to_owned(),
+                sm,
+            };
+            delivery(user, row)
+        })
+        .collect())
+}
+
+impl PostgresStore {
+    /// Stores a group message in every member's mailbox: dedupe on `(from, fp)`, membership
+    /// check, fan-out on write; one transaction, committed before this returns.
+    pub async fn store_group_chat(
+        &self,
+        msg: NewGroupChat,
+    ) -> Result<GroupChatOutcome, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Claim (from, fp) first, as 1:1 chat does: a concurrent duplicate waits for us.
+        let claimed = tx
+            .execute(
+                "INSERT INTO sent (from_id, fp, seq, sm) VALUES ($1, $2, 0, 0)
+                 ON CONFLICT DO NOTHING",
+                &[&msg.from, &msg.fp],
+            )
+            .await?;
+        if claimed == 0 {
+            let row = tx
+                .query_one(
+                    "SELECT seq, sm FROM sent WHERE from_id = $1 AND fp = $2",
+                    &[&msg.from, &msg.fp],
+                )
+                .await?;
+            return Ok(GroupChatOutcome {
+                outcome: ChatOutcome::Duplicate {
+                    seq: row.get(0),
+                    sm: row.get(1),
+                },
+                copies: Vec::new(),
+            });
+        }
+        if lock_group(&tx, msg.group_id, GroupLock::Share)
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::NotAllowed);
+        }
+        let members = member_ids(&tx, msg.group_id).await?;
+        if members.binary_search(&msg.from).is_err() {
+            return Err(StoreError::NotAllowed);
+        }
+        let members = lock_users(&tx, &members).await?;
+        let sm = now_ms();
+        let copies = fan_out(
+            &tx,
+            msg.group_id,
+            &members,
+            msg.from,
+            &msg.fp,
+            msg.typeu,
+            &msg.content,
+            sm,
+        )
+        .await?;
+        let own = copies
+            .iter()
+            .find(|(user, _)| *user == msg.from)
+            .map_or(0, |(_, seq)| *seq);
+        tx.execute(
+            "UPDATE sent SET seq = $3, sm = $4 WHERE from_id = $1 AND fp = $2",
+            &[&msg.from, &msg.fp, &own, &sm],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(GroupChatOutcome {
+            outcome: ChatOutcome::Stored { seq: own, sm },
+            copies,
+        })
+    }
+}
