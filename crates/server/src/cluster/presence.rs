@@ -20,7 +20,7 @@ use std::{
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::bus::{Bus, BusError};
@@ -111,6 +111,18 @@ impl Directory {
     /// The other nodes heard from, sorted.
     pub fn nodes(&self) -> Vec<String> {
         let mut nodes: Vec<_> = self.nodes.keys().cloned().collect();
+        nodes.sort();
+        nodes
+    }
+
+    /// The other nodes `user` is online on, sorted.
+    pub fn where_online(&self, user: i64) -> Vec<String> {
+        let mut nodes: Vec<_> = self
+            .nodes
+            .iter()
+            .filter(|(_, view)| view.users.contains(&user))
+            .map(|(node, _)| node.clone())
+            .collect();
         nodes.sort();
         nodes
     }
@@ -220,10 +232,14 @@ pub trait LocalSessions: Send + Sync {
     fn is_here(&self, user: i64) -> bool;
 }
 
-/// What [`Presence::run`] takes over: the subscription and the queue of local changes.
+/// The most [`Presence::settle`] waits for the task.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What [`Presence::run`] takes over: the subscription and the queues from this node.
 struct Feeds {
     presence: async_nats::Subscriber,
     changes: mpsc::UnboundedReceiver<i64>,
+    settles: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
 }
 
 /// The node's presence directory and its link to the bus.
@@ -232,6 +248,7 @@ pub struct Presence {
     timing: Timing,
     directory: Mutex<Directory>,
     changes: mpsc::UnboundedSender<i64>,
+    settles: mpsc::UnboundedSender<oneshot::Sender<()>>,
     feeds: Mutex<Option<Feeds>>,
 }
 
@@ -249,15 +266,18 @@ impl Presence {
     /// the subscription is in place). [`Presence::run`] then keeps the directory.
     pub async fn join(bus: &Bus, timing: Timing) -> Result<Self, BusError> {
         let presence = bus.nats().subscribe(PRESENCE_SUBJECTS).await?;
-        let (changes, rx) = mpsc::unbounded_channel();
+        let (changes, changes_rx) = mpsc::unbounded_channel();
+        let (settles, settles_rx) = mpsc::unbounded_channel();
         Ok(Self {
             node: bus.node().to_owned(),
             timing,
             directory: Mutex::new(Directory::new(bus.node())),
             changes,
+            settles,
             feeds: Mutex::new(Some(Feeds {
                 presence,
-                changes: rx,
+                changes: changes_rx,
+                settles: settles_rx,
             })),
         })
     }
@@ -274,6 +294,30 @@ impl Presence {
     /// The other nodes heard from, sorted.
     pub fn nodes(&self) -> Vec<String> {
         self.directory().nodes()
+    }
+
+    /// The other nodes `user` is online on, sorted.
+    pub fn where_online(&self, user: i64) -> Vec<String> {
+        self.directory().where_online(user)
+    }
+
+    /// Returns once the task has applied every presence message this node has received so
+    /// far (or after [`SETTLE_TIMEOUT`]). A node deciding that its user went offline asks
+    /// first: another node's "online" that arrived just before the kick that closed the
+    /// session here is then counted.
+    pub async fn settle(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.settles.send(tx).is_ok() {
+            let _ = tokio::time::timeout(SETTLE_TIMEOUT, rx).await;
+        }
+    }
+
+    /// Tells the other nodes at once that `user` is logging in here, before anything else
+    /// about the login goes out (the kick of an older session elsewhere): NATS keeps one
+    /// connection's order, so every node counts the user online here before the old node's
+    /// "offline", and the old node's own decision sees it too (see [`Presence::settle`]).
+    pub async fn logging_in(&self, bus: &Bus, user: i64) {
+        self.publish_change(bus, user, true).await;
     }
 
     /// `user` came online or went offline here: the other nodes are told (in order, by the
@@ -298,6 +342,7 @@ impl Presence {
         let Some(Feeds {
             mut presence,
             mut changes,
+            mut settles,
         }) = taken
         else {
             return;
@@ -316,6 +361,11 @@ impl Presence {
                     Some(message) => self.receive(&message),
                     None => break,
                 },
+                // Biased: answered only when no received message is waiting.
+                Some(settled) = settles.recv() => {
+                    let _ = settled.send(());
+                    Vec::new()
+                }
                 Some(user) = changes.recv() => {
                     self.publish_change(bus, user, local.is_here(user)).await;
                     Vec::new()
