@@ -120,6 +120,14 @@ impl PgServer {
         self.daemon.stop("INT", STOP_GRACE);
     }
 
+    /// A client connected to database [`PG_DB`] (e.g. to check what the nodes stored);
+    /// panics when it cannot connect.
+    pub async fn client(&self) -> tokio_postgres::Client {
+        self.connect(PG_DB)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.url()))
+    }
+
     async fn connect(&self, db: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
         let (client, connection) = tokio_postgres::connect(&self.database_url(db), NoTls).await?;
         tokio::spawn(connection);
