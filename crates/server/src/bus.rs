@@ -10,13 +10,14 @@ use std::{
     pin::Pin,
     sync::atomic::Ordering,
     task::{Context, Poll},
-    time::Duration,
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use bytes::Bytes;
 use futures_util::{stream, Stream, StreamExt};
 use hongyan_protocol::Envelope;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use tokio::sync::broadcast;
 
 /// How long connecting to NATS at startup may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -26,6 +27,13 @@ const PUBLISH_TIMEOUT: Duration = Duration::from_millis(500);
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longest pause between reconnect attempts: a restarted nats-server is found again quickly.
 const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(1);
+
+/// How many link events a slow listener may fall behind before it misses some.
+const LINK_EVENTS: usize = 64;
+
+/// NATS header on a delivery: when the envelope was stored, in nanoseconds since the Unix
+/// epoch, so the receiving node can record the delivery latency across nodes.
+pub const STORED_AT_HEADER: &str = "Hongyan-Stored-At";
 
 /// Subject for notice notifies to every node.
 pub const BROADCAST_SUBJECT: &str = "hongyan.broadcast";
@@ -80,10 +88,23 @@ pub struct NoticeBroadcast {
 /// What arrives for a subscribed user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserEvent {
-    /// A stored envelope to push to the user's session.
-    Deliver(Envelope),
+    /// An envelope to push to the user's session; `stored_at` when the sender said when it
+    /// was stored ([`STORED_AT_HEADER`]).
+    Deliver {
+        envelope: Envelope,
+        stored_at: Option<SystemTime>,
+    },
     /// A newer login elsewhere.
     Kick(Kick),
+}
+
+/// The connection to NATS came up (the first time or again) or went down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkEvent {
+    /// Connected; subscriptions are being re-sent (a [`Bus::flush`] waits for them).
+    Connected,
+    /// Lost; the client keeps trying to reconnect.
+    Disconnected,
 }
 
 /// A connection to NATS shared by the whole node (cheap to clone).
@@ -91,6 +112,7 @@ pub enum UserEvent {
 pub struct Bus {
     client: async_nats::Client,
     node: String,
+    links: broadcast::Sender<LinkEvent>,
 }
 
 impl Bus {
@@ -98,7 +120,20 @@ impl Bus {
     /// cannot be reached now; once connected, the client reconnects by itself forever and
     /// re-subscribes what was subscribed.
     pub async fn connect(url: &str, node: &str) -> Result<Self, BusError> {
-        let client = async_nats::ConnectOptions::new()
+        Self::open(url, node, false).await
+    }
+
+    /// Like [`Bus::connect`], but does not wait for NATS: the client keeps trying in the
+    /// background (a node starts while NATS is down and joins once it is up). Fails only for
+    /// a URL that cannot be used at all.
+    pub async fn start(url: &str, node: &str) -> Result<Self, BusError> {
+        Self::open(url, node, true).await
+    }
+
+    async fn open(url: &str, node: &str, in_background: bool) -> Result<Self, BusError> {
+        let (links, _) = broadcast::channel(LINK_EVENTS);
+        let sender = links.clone();
+        let mut options = async_nats::ConnectOptions::new()
             .name(format!("hongyan-{node}"))
             .connection_timeout(CONNECT_TIMEOUT)
             .max_reconnects(None)
@@ -106,6 +141,22 @@ impl Bus {
                 let delay = Duration::from_millis(100).saturating_mul(attempts as u32);
                 delay.min(MAX_RECONNECT_DELAY)
             })
+            .event_callback(move |event| {
+                let link = match event {
+                    async_nats::Event::Connected => Some(LinkEvent::Connected),
+                    async_nats::Event::Disconnected => Some(LinkEvent::Disconnected),
+                    _ => None,
+                };
+                if let Some(link) = link {
+                    // Nobody listening is fine.
+                    let _ = sender.send(link);
+                }
+                async {}
+            });
+        if in_background {
+            options = options.retry_on_initial_connect();
+        }
+        let client = options
             .connect(url)
             .await
             .map_err(|source| BusError::Connect {
@@ -115,7 +166,14 @@ impl Bus {
         Ok(Self {
             client,
             node: node.to_owned(),
+            links,
         })
+    }
+
+    /// Connection ups and downs from now on. The state may change again before a listener
+    /// sees an event: check [`Bus::is_connected`] when it matters.
+    pub fn link_events(&self) -> broadcast::Receiver<LinkEvent> {
+        self.links.subscribe()
     }
 
     /// The NATS client, for node-level subjects other modules own (e.g. presence).
@@ -139,9 +197,27 @@ impl Bus {
         self.client.statistics().in_messages.load(Ordering::Relaxed)
     }
 
-    /// Publishes the stored `envelope` to user `user_id`'s subject.
+    /// Publishes `envelope` to user `user_id`'s subject.
     pub async fn publish_to_user(&self, user_id: i64, envelope: &Envelope) -> Result<(), BusError> {
         self.publish_json(user_subject(user_id), envelope).await
+    }
+
+    /// Publishes the stored `envelope` to user `user_id`'s subject with the time it was
+    /// stored ([`STORED_AT_HEADER`]).
+    pub async fn publish_stored(
+        &self,
+        user_id: i64,
+        envelope: &Envelope,
+        stored_at: SystemTime,
+    ) -> Result<(), BusError> {
+        let nanos = stored_at
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(STORED_AT_HEADER, nanos.to_string());
+        self.publish_with(user_subject(user_id), Some(headers), envelope)
+            .await
     }
 
     /// Tells every node that user `user_id` logged in here at `first_login_time`.
@@ -166,11 +242,19 @@ impl Bus {
 
     /// Deliveries and kicks for user `user_id` until the returned handle is dropped (which
     /// unsubscribes both subjects).
+    /// While NATS is down the subscription is queued in the client and sent on reconnect;
+    /// the call waits at most [`FLUSH_TIMEOUT`] for room in the client's queue.
     pub async fn subscribe_user(&self, user_id: i64) -> Result<UserSubscription, BusError> {
-        let deliveries = self.client.subscribe(user_subject(user_id)).await?;
-        let kicks = self.client.subscribe(kick_subject(user_id)).await?;
+        let both = async {
+            let deliveries = self.client.subscribe(user_subject(user_id)).await?;
+            let kicks = self.client.subscribe(kick_subject(user_id)).await?;
+            Ok::<_, BusError>((deliveries, kicks))
+        };
+        let (deliveries, kicks) = tokio::time::timeout(FLUSH_TIMEOUT, both)
+            .await
+            .map_err(|_| BusError::Timeout(FLUSH_TIMEOUT))??;
         let events = stream::select(
-            decoded(deliveries).map(UserEvent::Deliver),
+            deliveries.filter_map(|message| async move { delivery(message) }),
             decoded(kicks).map(UserEvent::Kick),
         );
         Ok(UserSubscription {
@@ -214,15 +298,56 @@ impl Bus {
         subject: String,
         value: &impl Serialize,
     ) -> Result<(), BusError> {
+        self.publish_with(subject, None, value).await
+    }
+
+    async fn publish_with(
+        &self,
+        subject: String,
+        headers: Option<async_nats::HeaderMap>,
+        value: &impl Serialize,
+    ) -> Result<(), BusError> {
         let payload = Bytes::from(serde_json::to_vec(value)?);
         if !self.is_connected() {
             return Err(BusError::Disconnected);
         }
-        tokio::time::timeout(PUBLISH_TIMEOUT, self.client.publish(subject, payload))
+        let publish = async {
+            match headers {
+                Some(headers) => {
+                    self.client
+                        .publish_with_headers(subject, headers, payload)
+                        .await
+                }
+                None => self.client.publish(subject, payload).await,
+            }
+        };
+        tokio::time::timeout(PUBLISH_TIMEOUT, publish)
             .await
             .map_err(|_| BusError::Timeout(PUBLISH_TIMEOUT))??;
         Ok(())
     }
+}
+
+/// A delivery: the envelope's JSON, and the store time from [`STORED_AT_HEADER`] if present
+/// and readable. An undecodable payload is logged and skipped.
+fn delivery(message: async_nats::Message) -> Option<UserEvent> {
+    let envelope = match serde_json::from_slice(&message.payload) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            tracing::warn!(subject = %message.subject, error = %e, "dropping undecodable bus delivery");
+            return None;
+        }
+    };
+    let stored_at = message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(STORED_AT_HEADER))
+        .and_then(|v| v.as_str().parse::<u64>().ok())
+        .map(|nanos| UNIX_EPOCH + Duration::from_nanos(nanos));
+    Some(UserEvent::Deliver {
+        envelope,
+        stored_at,
+    })
 }
 
 /// Decodes each message's JSON payload; a payload that does not decode is logged and skipped

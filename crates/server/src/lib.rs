@@ -11,6 +11,7 @@ pub mod config;
 pub mod gateway;
 pub mod media;
 pub mod metrics;
+pub mod node;
 pub mod relay;
 pub mod router;
 pub mod session;
@@ -47,6 +48,8 @@ pub enum ServerError {
     },
     #[error("cannot load the sticker packs: {0}")]
     Stickers(#[from] stickers::StickerError),
+    #[error("cannot use NATS: {0}")]
+    Bus(#[from] bus::BusError),
     #[error("server I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -71,6 +74,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// The cross-node bus when this node is one of many (`--nats`).
     pub bus: Option<bus::Bus>,
+    /// Publishes deliveries for users on other nodes (set with `bus`).
+    pub publisher: Option<node::Publisher>,
 }
 
 /// A bound, not yet running server.
@@ -127,6 +132,21 @@ impl Server {
         let http_addr = http.local_addr()?;
         let tcp_addr = tcp.local_addr()?;
         let uploads = media::Uploads::new(media_dir, config.max_media_bytes);
+        let metrics = metrics::Metrics::new();
+        let shutdown = CancellationToken::new();
+        // A node starts even while NATS is down: it is not ready until the bus connects, and
+        // its users get other nodes' messages by sync meanwhile (docs/DEPLOY.md).
+        let bus = match &config.nats {
+            Some(url) => Some(bus::Bus::start(url, &config.node_name).await?),
+            None => None,
+        };
+        let publisher = bus.as_ref().map(|bus| {
+            node::Publisher::start(
+                bus.clone(),
+                metrics.bus_publish_failures(),
+                shutdown.clone(),
+            )
+        });
         let state = Arc::new(AppState {
             config,
             uploads,
@@ -134,11 +154,16 @@ impl Server {
             store,
             sessions: session::SessionRegistry::new(),
             typing: relay::TypingGate::default(),
-            shutdown: CancellationToken::new(),
+            shutdown,
             tasks: TaskTracker::new(),
-            metrics: metrics::Metrics::new(),
-            bus: None,
+            metrics,
+            bus,
+            publisher,
         });
+        if let Some(bus) = &state.bus {
+            tracing::info!(node = %state.config.node_name, "cross-node bus configured");
+            node::watch_links(Arc::downgrade(&state), bus.clone(), state.shutdown.clone());
+        }
         Ok(Self {
             state,
             http,

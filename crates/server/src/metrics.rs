@@ -64,6 +64,7 @@ pub struct Metrics {
     messages: Family<KindLabel, Counter>,
     delivery: Histogram,
     store: Family<OpLabel, Histogram>,
+    bus_publish_failures: Counter,
     process: ProcessMetrics,
 }
 
@@ -108,6 +109,12 @@ impl Metrics {
             "Latency of hot store calls by operation",
             store.clone(),
         );
+        let bus_publish_failures = Counter::default();
+        registry.register(
+            "hongyan_bus_publish_failures",
+            "Deliveries for users on other nodes that could not be published to NATS (sync delivers them)",
+            bus_publish_failures.clone(),
+        );
         let process = ProcessMetrics::default();
         let unix_now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -142,8 +149,15 @@ impl Metrics {
             messages,
             delivery,
             store,
+            bus_publish_failures,
             process,
         }
+    }
+
+    /// The counter of failed bus publishes, for the task that publishes (it outlives no
+    /// registry: the counter is shared).
+    pub fn bus_publish_failures(&self) -> Counter {
+        self.bus_publish_failures.clone()
     }
 
     /// Counts one stored chat message of `kind` (see [`message_kind`]).
@@ -243,7 +257,12 @@ mod tests {
         m.delivered(Instant::now());
         m.delivered_after(Duration::from_millis(3));
         m.store_call("store_chat", Duration::from_micros(300));
+        m.bus_publish_failures().inc();
         let text = m.encode(|t| if t == "ws" { 3 } else { 1 });
+        assert_eq!(
+            value(&text, "hongyan_bus_publish_failures_total"),
+            Some(1.0)
+        );
 
         assert_eq!(
             value(&text, "hongyan_connections{transport=\"ws\"}"),

@@ -4,7 +4,7 @@
 use std::{
     collections::HashMap,
     sync::Mutex,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use hongyan_protocol::{
@@ -12,7 +12,7 @@ use hongyan_protocol::{
     kinds, Envelope, PacketType, SERVER_ID,
 };
 
-use crate::{router::adapt_for_client, store::Delivery, AppState};
+use crate::{store::Delivery, AppState};
 
 /// Typing packets relayed at most once per this interval per sender → recipient.
 pub const TYPING_INTERVAL: Duration = Duration::from_secs(1);
@@ -26,24 +26,39 @@ pub fn deliver(state: &AppState, deliveries: Vec<Delivery>) {
     }
 }
 
-/// [`deliver`] for messages stored at `stored_at`: each push that reaches a connection is
-/// recorded in the delivery latency histogram.
+/// [`deliver`] for messages stored at `stored_at`: each push that reaches a connection here
+/// is recorded in the delivery latency histogram; one for another node carries the store
+/// time there (see [`crate::node`]).
 pub fn deliver_stored(state: &AppState, deliveries: Vec<Delivery>, stored_at: Instant) {
     for (user, env) in deliveries {
-        if push(state, user, env) {
-            state.metrics.delivered(stored_at);
+        match state.sessions.get(user) {
+            Some(session) => {
+                if session.push(env) {
+                    state.metrics.delivered(stored_at);
+                }
+            }
+            None => publish(state, user, env, Some(crate::node::wall_time_of(stored_at))),
         }
     }
 }
 
-/// Pushes one frame to `user` if online (adapted to its core_level). `false` if not sent.
+/// Pushes one frame to `user`: queued on the user's session here (adapted to its
+/// core_level), else, with a bus, published for the node that has it (never waited for).
+/// `true` only if it was queued on a connection of this node.
 pub fn push(state: &AppState, user: i64, env: Envelope) -> bool {
-    let Some(session) = state.sessions.get(user) else {
-        return false;
-    };
-    match adapt_for_client(env, &session.version) {
-        Some(env) => session.send(env.encode()),
-        None => false,
+    match state.sessions.get(user) {
+        Some(session) => session.push(env),
+        None => {
+            publish(state, user, env, None);
+            false
+        }
+    }
+}
+
+/// Hands `env` to the bus for `user` on another node (nothing without a bus).
+fn publish(state: &AppState, user: i64, env: Envelope, stored_at: Option<SystemTime>) {
+    if let Some(publisher) = &state.publisher {
+        publisher.publish(user, env, stored_at);
     }
 }
 

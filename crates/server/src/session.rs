@@ -9,14 +9,16 @@
 use std::{
     collections::HashMap,
     sync::{
-        atomic::{AtomicU64, Ordering},
-        Mutex,
+        atomic::{AtomicI64, AtomicU64, Ordering},
+        Arc, Mutex,
     },
 };
 
 use hongyan_protocol::{codes, ClientVersion, Envelope, KickoutInfo};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+use crate::router::adapt_for_client;
 
 /// What a connection's writer task is told to do.
 #[derive(Debug)]
@@ -49,9 +51,81 @@ pub struct SessionHandle {
     pub tx: mpsc::Sender<Outbound>,
     /// Cancelling it tears the connection down without flushing.
     pub cancel: CancellationToken,
+    /// Which mailbox rows have been pushed (catching up after a bus outage).
+    pub progress: Arc<PushProgress>,
+}
+
+/// How far pushes to one session have got. With a bus, deliveries from other nodes that
+/// NATS lost while it was down are pushed again from the mailbox once it is back
+/// (docs/DEPLOY.md, "Node wiring (notes)").
+#[derive(Debug)]
+pub struct PushProgress {
+    /// Highest mailbox seq queued on the connection (at first, the seq at login).
+    pushed: AtomicI64,
+    /// During a bus outage: the seq after which the mailbox is pushed again once the bus is
+    /// back; [`PushProgress::NONE`] otherwise.
+    resume_after: AtomicI64,
+}
+
+impl PushProgress {
+    const NONE: i64 = -1;
+
+    /// Progress of a session whose client syncs up to `login_seq` itself.
+    pub fn new(login_seq: i64) -> Self {
+        Self {
+            pushed: AtomicI64::new(login_seq),
+            resume_after: AtomicI64::new(Self::NONE),
+        }
+    }
+
+    /// Records that the row with `seq` was queued on the connection.
+    pub fn pushed(&self, seq: i64) {
+        self.pushed.fetch_max(seq, Ordering::Relaxed);
+    }
+
+    /// The highest seq queued so far.
+    pub fn last_pushed(&self) -> i64 {
+        self.pushed.load(Ordering::Relaxed)
+    }
+
+    /// The bus went down: what arrives from other nodes is missed from here on. An earlier
+    /// mark (an outage not yet caught up) is kept.
+    pub fn mark_outage(&self) {
+        self.mark_outage_after(self.last_pushed());
+    }
+
+    /// Like [`PushProgress::mark_outage`], from `seq` on (a login while the bus is down).
+    pub fn mark_outage_after(&self, seq: i64) {
+        let _ = self.resume_after.compare_exchange(
+            Self::NONE,
+            seq.max(0),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The seq to catch up from, if an outage was marked (and clears the mark).
+    pub fn take_resume(&self) -> Option<i64> {
+        let after = self.resume_after.swap(Self::NONE, Ordering::Relaxed);
+        (after != Self::NONE).then_some(after)
+    }
 }
 
 impl SessionHandle {
+    /// Queues `env` adapted to this session's core_level (a signal its client cannot show
+    /// is not sent) and records its seq. `false` if nothing was queued.
+    pub fn push(&self, env: Envelope) -> bool {
+        let Some(env) = adapt_for_client(env, &self.version) else {
+            return false;
+        };
+        let seq = env.seq;
+        let sent = self.send(env.encode());
+        if let (true, Some(seq)) = (sent, seq) {
+            self.progress.pushed(seq);
+        }
+        sent
+    }
+
     /// Queues a frame. A connection whose queue is full cannot keep up; it is cut off
     /// (everything it missed is in its mailbox and comes back with sync). `false` if the
     /// frame was not queued.
@@ -200,9 +274,43 @@ mod tests {
                 since: 0,
                 tx,
                 cancel: CancellationToken::new(),
+                progress: Arc::new(PushProgress::new(0)),
             },
             rx,
         )
+    }
+
+    #[test]
+    fn push_adapts_and_records_the_highest_seq() {
+        let (a, mut rx) = handle(1, 7, 0);
+        let mut chat = Envelope::chat("3", "7", "f", hongyan_protocol::kinds::TEXT, "hi");
+        chat.seq = Some(5);
+        assert!(a.push(chat.clone()));
+        chat.seq = Some(4);
+        assert!(a.push(chat));
+        assert_eq!(a.progress.last_pushed(), 5);
+        // An unknown-version client gets no receipt at all, and nothing is recorded.
+        let mut receipt = Envelope::chat("3", "7", "r", hongyan_protocol::kinds::RECEIPT, "{}");
+        receipt.seq = Some(9);
+        assert!(!a.push(receipt));
+        assert_eq!(a.progress.last_pushed(), 5);
+        assert!(matches!(rx.try_recv(), Ok(Outbound::Frame(_))));
+        assert!(matches!(rx.try_recv(), Ok(Outbound::Frame(_))));
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn an_outage_keeps_its_first_mark_until_taken() {
+        let p = PushProgress::new(3);
+        assert_eq!(p.take_resume(), None);
+        p.pushed(6);
+        p.mark_outage();
+        p.pushed(9);
+        p.mark_outage();
+        assert_eq!(p.take_resume(), Some(6), "the outage started after 6");
+        assert_eq!(p.take_resume(), None);
+        p.mark_outage_after(2);
+        assert_eq!(p.take_resume(), Some(2));
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The cross-node bus against a real nats-server: two `Bus` instances stand for two nodes.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hongyan_protocol::{kinds, Envelope};
-use hongyan_server::bus::{Bus, BusError, Kick, NoticeBroadcast, UserEvent, UserSubscription};
+use hongyan_server::bus::{
+    Bus, BusError, Kick, LinkEvent, NoticeBroadcast, UserEvent, UserSubscription,
+};
 use hongyan_tests::NatsServer;
 
 /// How long a message or a state change may take to show up.
@@ -22,6 +24,14 @@ fn stored_chat(from: i64, to: i64, fp: &str, seq: i64) -> Envelope {
     env.sm = 1_764_000_000_000 + seq;
     env.seq = Some(seq);
     env
+}
+
+/// A delivery published without a store time.
+fn plain(envelope: Envelope) -> UserEvent {
+    UserEvent::Deliver {
+        envelope,
+        stored_at: None,
+    }
 }
 
 async fn two_nodes(nats: &NatsServer) -> (Bus, Bus) {
@@ -60,7 +70,7 @@ async fn envelope_published_on_one_node_reaches_the_subscriber_on_the_other() {
     let env = stored_chat(3, 7, "fp-bus-1", 12);
     a.publish_to_user(7, &env).await.expect("publish");
 
-    assert_eq!(next_event(&mut sub).await, UserEvent::Deliver(env));
+    assert_eq!(next_event(&mut sub).await, plain(env));
 }
 
 #[tokio::test]
@@ -84,7 +94,7 @@ async fn dropping_the_subscription_stops_delivery() {
     a.publish_to_user(8, &last).await.expect("publish to 8");
 
     // NATS keeps one publisher's order, so the message for 7 would have arrived first.
-    assert_eq!(next_event(&mut sentinel).await, UserEvent::Deliver(last));
+    assert_eq!(next_event(&mut sentinel).await, plain(last));
     assert_eq!(
         b.messages_in() - before,
         1,
@@ -170,7 +180,7 @@ async fn nats_outage_fails_fast_and_delivery_resumes_after_restart() {
     a.publish_to_user(7, &env)
         .await
         .expect("publish after restart");
-    assert_eq!(next_event(&mut sub).await, UserEvent::Deliver(env));
+    assert_eq!(next_event(&mut sub).await, plain(env));
 }
 
 #[tokio::test]
@@ -182,4 +192,78 @@ async fn connect_to_a_missing_server_is_an_error() {
         .await
         .expect_err("nothing listens");
     assert!(matches!(err, BusError::Connect { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_stored_delivery_carries_its_store_time_to_the_other_node() {
+    let nats = NatsServer::start().await;
+    let (a, b) = two_nodes(&nats).await;
+    let mut sub = b.subscribe_user(7).await.expect("subscribe");
+    b.flush().await.expect("subscription registered");
+    // Nanosecond precision survives the trip.
+    let stored_at = UNIX_EPOCH + Duration::new(1_764_000_000, 123_456_789);
+    let env = stored_chat(3, 7, "fp-timed", 4);
+    a.publish_stored(7, &env, stored_at).await.expect("publish");
+    assert_eq!(
+        next_event(&mut sub).await,
+        UserEvent::Deliver {
+            envelope: env,
+            stored_at: Some(stored_at),
+        }
+    );
+    assert!(stored_at < SystemTime::now());
+}
+
+#[tokio::test]
+async fn a_bus_started_while_nats_is_down_joins_when_it_comes_up() {
+    let mut nats = NatsServer::start().await;
+    nats.kill();
+    let late = Bus::start(&nats.url(), "node-late")
+        .await
+        .expect("start does not wait for NATS");
+    let mut links = late.link_events();
+    assert!(!late.is_connected());
+    // Subscribing while down is queued and sent once connected.
+    let mut sub = late.subscribe_user(7).await.expect("queued subscribe");
+    assert!(matches!(
+        late.publish_to_user(7, &stored_chat(3, 7, "fp-lost", 1))
+            .await,
+        Err(BusError::Disconnected)
+    ));
+
+    nats.restart().await.expect("restart nats-server");
+    next_link(&mut links, LinkEvent::Connected).await;
+    wait_until("the late bus connects", || late.is_connected()).await;
+    late.flush().await.expect("queued subscription registered");
+
+    let peer = Bus::connect(&nats.url(), "node-a").await.expect("peer");
+    let env = stored_chat(3, 7, "fp-late", 2);
+    peer.publish_to_user(7, &env).await.expect("publish");
+    assert_eq!(next_event(&mut sub).await, plain(env));
+}
+
+#[tokio::test]
+async fn link_events_report_an_outage_and_the_recovery() {
+    let mut nats = NatsServer::start().await;
+    let bus = Bus::connect(&nats.url(), "node-a").await.expect("connect");
+    let mut links = bus.link_events();
+    nats.kill();
+    // The first connection's own event may still be on its way: skip to the outage.
+    next_link(&mut links, LinkEvent::Disconnected).await;
+    nats.restart().await.expect("restart nats-server");
+    next_link(&mut links, LinkEvent::Connected).await;
+}
+
+/// Waits for `wanted`, skipping other link events.
+async fn next_link(links: &mut tokio::sync::broadcast::Receiver<LinkEvent>, wanted: LinkEvent) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let event = tokio::time::timeout_at(deadline, links.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no {wanted:?} within the deadline"))
+            .expect("link events open");
+        if event == wanted {
+            return;
+        }
+    }
 }

@@ -38,7 +38,9 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Rea
     if let Some(reason) = store_problem(state.store.user_exists(0), READY_TIMEOUT).await {
         reasons.push(reason);
     }
-    // NATS (issue 8): when configured, push "nats: not connected" here.
+    if let Some(reason) = bus_problem(state.bus.as_ref().map(|bus| bus.is_connected())) {
+        reasons.push(reason);
+    }
     let ready = reasons.is_empty();
     let status = if ready {
         StatusCode::OK
@@ -58,6 +60,11 @@ async fn store_problem<T, E: Display>(
         Ok(Err(e)) => Some(format!("store: {e}")),
         Err(_) => Some(format!("store: no answer within {} ms", wait.as_millis())),
     }
+}
+
+/// Why the bus is not ready: configured (`Some`) but not connected now.
+fn bus_problem(connected: Option<bool>) -> Option<String> {
+    (connected == Some(false)).then(|| "nats: not connected".to_owned())
 }
 
 /// `/metrics`: Prometheus text; connection gauges are read from the session registry now.
@@ -93,6 +100,16 @@ mod tests {
         assert_eq!(
             store_problem(probe, WAIT).await.as_deref(),
             Some("store: no answer within 50 ms")
+        );
+    }
+
+    #[test]
+    fn only_a_configured_bus_that_is_down_is_a_reason() {
+        assert_eq!(bus_problem(None), None, "one node: no bus to wait for");
+        assert_eq!(bus_problem(Some(true)), None);
+        assert_eq!(
+            bus_problem(Some(false)).as_deref(),
+            Some("nats: not connected")
         );
     }
 

@@ -16,9 +16,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    accounts, relay,
+    accounts, node, relay,
     router::route_chat,
-    session::{next_conn_id, Outbound, Replaced, SessionHandle},
+    session::{next_conn_id, Outbound, PushProgress, Replaced, SessionHandle},
     AppState, SERVER_CORE_LEVEL,
 };
 
@@ -62,6 +62,16 @@ enum Flow {
 
 struct LoggedIn {
     user_id: i64,
+    /// Stops this session's bus subscription task (with a bus).
+    follow: Option<CancellationToken>,
+}
+
+impl LoggedIn {
+    fn stop_following(&self) {
+        if let Some(follow) = &self.follow {
+            follow.cancel();
+        }
+    }
 }
 
 struct Connection {
@@ -369,8 +379,23 @@ impl Connection {
                 return Flow::Close;
             }
         };
+        // With a bus, NATS confirms the user's subscription before the answer, so nothing
+        // stored after the client's login-time sync can miss this node.
+        let mut link = None;
+        if let Some(bus) = &self.state.bus {
+            match node::subscribe_login(bus, user_id).await {
+                Ok(subscribed) => link = Some(subscribed),
+                Err(e) => {
+                    tracing::warn!(conn = self.conn_id, user = user_id, error = %e, "cannot subscribe the login on the bus");
+                    self.send_error(codes::ERR_SERVER_BUSY, "server busy; retry the login", None)
+                        .await;
+                    return Flow::Close;
+                }
+            }
+        }
         let mut relogin = false;
         if let Some(prev) = self.session.take() {
+            prev.stop_following();
             if prev.user_id != user_id {
                 if self.state.sessions.remove(prev.user_id, self.conn_id) {
                     relay::announce_presence(&self.state, prev.user_id, false).await;
@@ -389,6 +414,7 @@ impl Connection {
             msg: None,
         };
         self.send(&Envelope::login_response(to, &resp)).await;
+        let progress = Arc::new(PushProgress::new(seq));
         let replaced = self.state.sessions.register(SessionHandle {
             conn_id: self.conn_id,
             user_id,
@@ -399,6 +425,7 @@ impl Connection {
             since: hongyan_protocol::now_ms(),
             tx: self.tx.clone(),
             cancel: self.cancel.clone(),
+            progress: progress.clone(),
         });
         tracing::info!(
             conn = self.conn_id,
@@ -418,7 +445,25 @@ impl Connection {
                 "replaced an older session"
             );
         }
-        self.session = Some(LoggedIn { user_id });
+        let follow = match (link, &self.state.bus) {
+            (Some((subscription, confirmed)), Some(bus)) => {
+                if !confirmed || !bus.is_connected() {
+                    // Down now: what other nodes publish is missed until the bus is back.
+                    progress.mark_outage_after(seq);
+                }
+                let stop = self.cancel.child_token();
+                self.state.tasks.spawn(node::follow_user(
+                    self.state.clone(),
+                    self.conn_id,
+                    subscription,
+                    stop.clone(),
+                ));
+                node::announce_login(bus, user_id, flt).await;
+                Some(stop)
+            }
+            _ => None,
+        };
+        self.session = Some(LoggedIn { user_id, follow });
         if replaced == Replaced::Nothing && !relogin {
             // A quiet reconnect or a kick-out replaces a session: the user stayed online.
             relay::announce_presence(&self.state, user_id, true).await;
@@ -428,6 +473,7 @@ impl Connection {
 
     async fn finish(self, writer: tokio::task::JoinHandle<()>) {
         if let Some(s) = &self.session {
+            s.stop_following();
             if self.state.sessions.remove(s.user_id, self.conn_id) {
                 relay::announce_presence(&self.state, s.user_id, false).await;
             }

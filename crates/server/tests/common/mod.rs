@@ -43,6 +43,50 @@ impl TestServer {
         Self::launch(builder().friends_only(true)).await
     }
 
+    /// One node of a deployment (docs/DEPLOY.md): database `postgres` (shared by the nodes),
+    /// `--nats nats`, `--node-name name`, `--friends-only false` like [`TestServer::start_with`].
+    pub async fn start_node(postgres: &str, nats: &str, name: &str) -> Self {
+        Self::launch(builder().postgres(postgres).friends_only(false).args([
+            "--nats",
+            nats,
+            "--node-name",
+            name,
+        ]))
+        .await
+    }
+
+    /// `/readyz`: the status and the reasons given (none when ready).
+    pub async fn readyz(&self) -> (u16, Vec<String>) {
+        let (status, body) = self.get("/readyz", None).await;
+        let reasons = body["reasons"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (status, reasons)
+    }
+
+    /// The value of one series in `/metrics` (e.g. `hongyan_delivery_seconds_count`); 0 if
+    /// absent.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let text = self
+            .http_client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics body");
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+
     /// The process handle (admin helpers of the shared harness).
     pub fn process(&self) -> &hongyan_tests::TestServer {
         &self.process
