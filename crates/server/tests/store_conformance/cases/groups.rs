@@ -293,12 +293,12 @@ pub async fn members_are_added_removed_and_the_owner_hands_over(store: &Nodes) {
 
 pub async fn a_group_holds_500_and_fans_out_one_copy_per_member_at_its_own_seq(store: &Nodes) {
     let mut users = Vec::new();
-    for i in 0..501 {
+    for i in 0..510 {
         users.push(user(store, &format!("u{i}")).await);
     }
     let owner = users[0];
     let over = store
-        .create_group(owner, "big".into(), users[1..].to_vec(), false)
+        .create_group(owner, "big".into(), users[1..501].to_vec(), false)
         .await;
     assert!(matches!(over, Err(StoreError::TooManyMembers)), "{over:?}");
     let (group, events) = store
@@ -388,6 +388,42 @@ pub async fn a_group_holds_500_and_fans_out_one_copy_per_member_at_its_own_seq(s
         .await
         .expect("member");
     assert_eq!(stored.copies.len(), 500);
+
+    // Ten invitations at once (on two nodes) into a group of 495: exactly five fit.
+    let (nearly, _) = store
+        .create_group(owner, "nearly".into(), users[1..495].to_vec(), false)
+        .await
+        .expect("495");
+    let nearly = gid_of(&nearly.group_id);
+    let tasks: Vec<_> = users[500..510]
+        .iter()
+        .enumerate()
+        .map(|(i, &invitee)| {
+            let node: Store = if i % 2 == 0 {
+                (**store).clone()
+            } else {
+                store.other_node().clone()
+            };
+            tokio::spawn(async move {
+                node.add_group_members(owner, nearly, vec![invitee], false)
+                    .await
+            })
+        })
+        .collect();
+    let mut added = 0;
+    for t in tasks {
+        match t.await.expect("join") {
+            Ok((_, told)) => {
+                added += 1;
+                assert!(!told.is_empty());
+            }
+            Err(StoreError::TooManyMembers) => {}
+            Err(e) => panic!("unexpected error: {e:?}"),
+        }
+    }
+    assert_eq!(added, 5);
+    let group = store.group(owner, nearly).await.expect("group");
+    assert_eq!(group.member_count, 500);
 }
 
 pub async fn concurrent_fan_outs_to_overlapping_members_neither_deadlock_nor_leave_gaps(
@@ -418,8 +454,9 @@ pub async fn concurrent_fan_outs_to_overlapping_members_neither_deadlock_nor_lea
         }
         seqs
     };
-    // Every member of every group sends 5 messages, through alternating nodes, while a
-    // 1:1 chat crosses between users 3 and 9 and the groups get renamed.
+    // Every member of every group sends 5 messages, through alternating nodes, while 1:1
+    // chats cross between members of the same groups (1:1 locks its two users in id order
+    // too) and the groups get renamed.
     let mut tasks = Vec::new();
     for (g, (gid, members)) in groups.iter().enumerate() {
         for (m, &from) in members.iter().enumerate() {
@@ -440,16 +477,22 @@ pub async fn concurrent_fan_outs_to_overlapping_members_neither_deadlock_nor_lea
             }));
         }
     }
-    let (a, b) = (users[3], users[9]);
-    for (from, to) in [(a, b), (b, a)] {
-        let node = store.other_node().clone();
-        tasks.push(tokio::spawn(async move {
-            for n in 0..10 {
-                node.store_chat(chat(from, to, &format!("c{n}")))
-                    .await
-                    .expect("chat");
-            }
-        }));
+    let pairs = [
+        (users[4], users[6]),
+        (users[1], users[7]),
+        (users[3], users[9]),
+    ];
+    for (a, b) in pairs {
+        for (from, to) in [(a, b), (b, a)] {
+            let node = store.other_node().clone();
+            tasks.push(tokio::spawn(async move {
+                for n in 0..10 {
+                    node.store_chat(chat(from, to, &format!("c{n}")))
+                        .await
+                        .expect("chat");
+                }
+            }));
+        }
     }
     for (i, (gid, members)) in groups.iter().enumerate() {
         let (node, gid, by) = ((**store).clone(), *gid, members[members.len() - 1]);
@@ -478,7 +521,7 @@ pub async fn concurrent_fan_outs_to_overlapping_members_neither_deadlock_nor_lea
                 assert_eq!(from_group.count(), members.len() * 5, "group {gid} for {u}");
             }
         }
-        if u == a || u == b {
+        if pairs.iter().any(|&(a, b)| u == a || u == b) {
             expected += 20;
         }
         let last = assert_gapless(store, u).await;
