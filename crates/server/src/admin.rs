@@ -1,13 +1,15 @@
-//! `hongyan-server admin …` (the binary's operator commands): `create-user` writes to the
-//! data dir through the server's own store; the rest log in as an administrator and call
-//! the admin HTTP API of a running server. Results are printed as JSON on stdout.
+//! `hongyan-server admin …` (the binary's operator commands): `create-user` writes through
+//! the server's own store (SQLite in the data dir, which WAL and a busy timeout let it share
+//! with a running server, or the deployment's PostgreSQL with `--postgres`); the rest log in
+//! as an administrator and call the admin HTTP API of a running server. Results are printed
+//! as JSON on stdout.
 
 use anyhow::{bail, Context, Result};
 use hongyan_protocol::api::{Audience, CreateNotice};
 use hongyan_server::{
     accounts,
     config::{resolve_data_dir, AdminAction, AdminArgs, BroadcastAction},
-    Store,
+    open_store, Store,
 };
 use serde_json::{json, Value};
 
@@ -15,13 +17,17 @@ pub async fn run(args: AdminArgs) -> Result<()> {
     let out = match args.action {
         AdminAction::CreateUser {
             data_dir,
+            postgres,
             username,
             password,
             nickname,
             admin,
         } => {
             let dir = resolve_data_dir(data_dir).map_err(anyhow::Error::msg)?;
-            create_user(&dir, username, password, nickname, admin).await?
+            let store = open_store(postgres.as_deref(), &dir)
+                .await
+                .context("opening the store")?;
+            create_user(store, username, password, nickname, admin).await?
         }
         AdminAction::Sessions => {
             let api = Api::login(&args.server, args.username, args.password).await?;
@@ -69,8 +75,9 @@ pub async fn run(args: AdminArgs) -> Result<()> {
     Ok(())
 }
 
+/// Creates the account in `store` (closed afterwards, whatever the outcome).
 async fn create_user(
-    dir: &std::path::Path,
+    store: Store,
     username: String,
     password: String,
     nickname: Option<String>,
@@ -84,11 +91,6 @@ async fn create_user(
         .unwrap_or_else(|| username.clone());
     accounts::validate_nickname(&nickname).map_err(anyhow::Error::msg)?;
     let hash = accounts::hash_password(&password).map_err(anyhow::Error::msg)?;
-    let owned = dir.to_owned();
-    // SQLite (WAL, busy timeout) lets this process write beside a running server.
-    let store = tokio::task::spawn_blocking(move || Store::open(&owned))
-        .await?
-        .with_context(|| format!("opening the store in {}", dir.display()))?;
     let created = store.create_user(username.clone(), nickname, hash).await;
     let result = match created {
         Ok(id) => {

@@ -164,6 +164,9 @@ pub enum AdminAction {
         /// The server's data directory (default: the server's default).
         #[arg(long, env = "HONGYAN_DATA_DIR")]
         data_dir: Option<PathBuf>,
+        /// The deployment's PostgreSQL database, when the server runs with `--postgres`.
+        #[arg(long, env = "HONGYAN_POSTGRES")]
+        postgres: Option<String>,
         #[arg(long)]
         username: String,
         #[arg(long)]

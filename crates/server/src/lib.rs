@@ -41,6 +41,8 @@ pub enum ServerError {
         path: std::path::PathBuf,
         source: store::StoreError,
     },
+    #[error("cannot use the PostgreSQL database: {0}")]
+    Postgres(store::StoreError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -78,6 +80,28 @@ pub struct AppState {
     pub publisher: Option<node::Publisher>,
 }
 
+/// The configured backend: PostgreSQL at `postgres` (connected and migrated) when given,
+/// else the embedded SQLite in `data_dir` (created if missing).
+pub async fn open_store(
+    postgres: Option<&str>,
+    data_dir: &std::path::Path,
+) -> Result<Store, ServerError> {
+    if let Some(url) = postgres {
+        let backend = store::postgres::PostgresStore::connect(url)
+            .await
+            .map_err(ServerError::Postgres)?;
+        return Ok(Store::new(backend));
+    }
+    let dir = data_dir.to_owned();
+    tokio::task::spawn_blocking(move || Store::open(&dir))
+        .await
+        .map_err(|e| ServerError::Io(std::io::Error::other(e)))?
+        .map_err(|source| ServerError::Store {
+            path: data_dir.to_owned(),
+            source,
+        })
+}
+
 /// A bound, not yet running server.
 #[derive(Debug)]
 pub struct Server {
@@ -89,16 +113,10 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the store (creating the data dir) and binds both listeners.
+    /// Opens the store (PostgreSQL with `--postgres`, else SQLite in the data dir, creating
+    /// it) and binds both listeners.
     pub async fn bind(config: Config) -> Result<Self, ServerError> {
-        let dir = config.data_dir.clone();
-        let store = tokio::task::spawn_blocking(move || Store::open(&dir))
-            .await
-            .map_err(|e| ServerError::Io(std::io::Error::other(e)))?
-            .map_err(|source| ServerError::Store {
-                path: config.data_dir.clone(),
-                source,
-            })?;
+        let store = open_store(config.postgres.as_deref(), &config.data_dir).await?;
         let stickers_dir = config.stickers_dir.clone();
         let stickers = tokio::task::spawn_blocking(move || {
             stickers::StickerPacks::load(stickers_dir.as_deref())

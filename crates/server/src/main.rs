@@ -63,7 +63,14 @@ async fn main() -> anyhow::Result<()> {
         .into_config()
         .map_err(anyhow::Error::msg)
         .context("invalid configuration")?;
-    tracing::info!(data_dir = %config.data_dir.display(), read_timeout = ?config.read_timeout, "starting");
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        read_timeout = ?config.read_timeout,
+        store = if config.postgres.is_some() { "postgres" } else { "sqlite" },
+        nats = config.nats.is_some(),
+        node = %config.node_name,
+        "starting"
+    );
     let server = Server::bind(config).await.context("cannot start")?;
     {
         let mut out = std::io::stdout().lock();

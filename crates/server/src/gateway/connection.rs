@@ -458,6 +458,9 @@ impl Connection {
                     subscription,
                     stop.clone(),
                 ));
+                // Presence first, so the other nodes do not see the user go offline when
+                // the kick closes an older session there.
+                crate::cluster::logging_in(&self.state, user_id).await;
                 node::announce_login(bus, user_id, flt).await;
                 Some(stop)
             }
