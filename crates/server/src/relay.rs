@@ -71,12 +71,27 @@ fn signal(to: i64, typeu: i32, content: String) -> Envelope {
     env
 }
 
-/// Tells `user`'s online friends that `user` came online or went offline.
+/// `user` came online or went offline on this node: the other nodes are told, and `user`'s
+/// friends connected here get the presence signal if the user's state changed for them.
+/// With several nodes, friends on other nodes hear it from their own node
+/// (docs/DEPLOY.md, "Presence (notes)").
 pub async fn announce_presence(state: &AppState, user: i64, online: bool) {
-    // Going offline: a new session may have registered meanwhile; then nothing changed.
-    if !online && crate::cluster::is_online(state, user) {
+    crate::cluster::local_change(state, user);
+    if !online {
+        // Count another node's "online" that came in just before what closed this session.
+        crate::cluster::settle(state).await;
+    }
+    // Online on another node: nothing changed for anyone. Going offline: a new session may
+    // have registered here meanwhile; then nothing changed either.
+    if crate::cluster::online_elsewhere(state, user) || (!online && state.sessions.is_online(user))
+    {
         return;
     }
+    tell_friends_here(state, user, online).await;
+}
+
+/// Pushes the presence signal (91) for `user` to `user`'s friends connected to this node.
+pub async fn tell_friends_here(state: &AppState, user: i64, online: bool) {
     let friends = match state.store.friend_ids(user).await {
         Ok(f) => f,
         Err(e) => {
@@ -90,24 +105,19 @@ pub async fn announce_presence(state: &AppState, user: i64, online: bool) {
     })
     .unwrap_or_default();
     for friend in friends {
-        push(
-            state,
-            friend,
-            signal(friend, kinds::PRESENCE, content.clone()),
-        );
+        if let Some(session) = state.sessions.get(friend) {
+            session.push(signal(friend, kinds::PRESENCE, content.clone()));
+        }
     }
 }
 
-/// Sends notice notify (80) or recall (81) for `id` to every online user `visible` admits.
+/// Sends notice notify (80) or recall (81) for `id` to every user online on this node that
+/// `visible` admits (every node does this for its own: `cluster::notices`).
 pub fn announce_notice(state: &AppState, typeu: i32, id: i64, visible: impl Fn(i64) -> bool) {
     let content = serde_json::to_string(&NoticeRef { id }).unwrap_or_default();
     for session in state.sessions.snapshot() {
         if visible(session.user_id) {
-            push(
-                state,
-                session.user_id,
-                signal(session.user_id, typeu, content.clone()),
-            );
+            session.push(signal(session.user_id, typeu, content.clone()));
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Notices (broadcasts): the reader's change feed and the admin endpoints; the admin
 //! session list.
 
-use std::{collections::HashSet, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     extract::{Path, State},
@@ -18,7 +18,7 @@ use super::{
     auth::{parse_user_id, AuthUser},
     ApiError, ApiJson, ApiQuery,
 };
-use crate::{relay, AppState};
+use crate::{cluster, AppState};
 
 /// Longest notice title and body, in characters.
 pub const TITLE_MAX: usize = 200;
@@ -62,7 +62,7 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
 }
 
 /// `POST /api/v1/admin/broadcasts`: 201 `Notice` (with its audience). Online members of the
-/// audience get typeu 80.
+/// audience get typeu 80 (on every node).
 pub async fn create(
     State(state): State<Arc<AppState>>,
     auth: AuthUser,
@@ -89,10 +89,8 @@ pub async fn create(
         .store
         .create_notice(title, body, ids.clone(), all)
         .await?;
-    let whitelist: HashSet<i64> = ids.into_iter().collect();
-    relay::announce_notice(&state, kinds::BROADCAST_NOTIFY, notice.id, |user| {
-        all || whitelist.contains(&user)
-    });
+    let audience = (!all).then_some(ids);
+    cluster::notices::announce(&state, kinds::BROADCAST_NOTIFY, notice.id, audience).await;
     Ok((StatusCode::CREATED, Json(notice)))
 }
 
@@ -104,7 +102,7 @@ pub async fn publish(
 ) -> Result<Json<Notice>, ApiError> {
     auth.require_admin()?;
     let notice = state.store.publish_notice(notice_id(&id)?).await?;
-    relay::announce_notice(&state, kinds::BROADCAST_NOTIFY, notice.id, |_| true);
+    cluster::notices::announce(&state, kinds::BROADCAST_NOTIFY, notice.id, None).await;
     Ok(Json(notice))
 }
 
@@ -116,7 +114,7 @@ pub async fn recall(
 ) -> Result<StatusCode, ApiError> {
     auth.require_admin()?;
     let notice = state.store.recall_notice(notice_id(&id)?).await?;
-    relay::announce_notice(&state, kinds::BROADCAST_RECALL, notice.id, |_| true);
+    cluster::notices::announce(&state, kinds::BROADCAST_RECALL, notice.id, None).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
