@@ -24,7 +24,9 @@ impl PostgresStore {
         // Check first so a taken name does not use up an id of the identity.
         let taken = client
             .query_opt(
-                "SELECT 1 FROM users WHERE lower(username) = lower($1)",
+                &client
+                    .prepare_cached("SELECT 1 FROM users WHERE lower(username) = lower($1)")
+                    .await?,
                 &[&username],
             )
             .await?
@@ -34,8 +36,12 @@ impl PostgresStore {
         }
         let inserted = client
             .query_one(
-                "INSERT INTO users (username, nickname, password_hash, created_at)
+                &client
+                    .prepare_cached(
+                        "INSERT INTO users (username, nickname, password_hash, created_at)
                  VALUES ($1, $2, $3, $4) RETURNING id",
+                    )
+                    .await?,
                 &[&username, &nickname, &password_hash, &now_ms()],
             )
             .await;
@@ -52,7 +58,9 @@ impl PostgresStore {
         let client = self.client().await?;
         Ok(client
             .execute(
-                "UPDATE users SET disabled = $2 WHERE id = $1",
+                &client
+                    .prepare_cached("UPDATE users SET disabled = $2 WHERE id = $1")
+                    .await?,
                 &[&user_id, &disabled],
             )
             .await?
@@ -64,7 +72,9 @@ impl PostgresStore {
         let client = self.client().await?;
         Ok(client
             .execute(
-                "UPDATE users SET is_admin = $2 WHERE id = $1",
+                &client
+                    .prepare_cached("UPDATE users SET is_admin = $2 WHERE id = $1")
+                    .await?,
                 &[&user_id, &admin],
             )
             .await?
@@ -98,7 +108,12 @@ impl PostgresStore {
     pub async fn user_exists(&self, user_id: i64) -> Result<bool, StoreError> {
         let client = self.client().await?;
         Ok(client
-            .query_opt("SELECT 1 FROM users WHERE id = $1", &[&user_id])
+            .query_opt(
+                &client
+                    .prepare_cached("SELECT 1 FROM users WHERE id = $1")
+                    .await?,
+                &[&user_id],
+            )
             .await?
             .is_some())
     }
@@ -134,8 +149,12 @@ impl PostgresStore {
         let client = self.client().await?;
         client
             .execute(
-                "INSERT INTO tokens (hash, user_id, created_at, expires_at)
+                &client
+                    .prepare_cached(
+                        "INSERT INTO tokens (hash, user_id, created_at, expires_at)
                  VALUES ($1, $2, $3, $4)",
+                    )
+                    .await?,
                 &[&hash, &user_id, &now_ms(), &expires_at],
             )
             .await?;
@@ -146,7 +165,12 @@ impl PostgresStore {
     pub async fn delete_token(&self, hash: String) -> Result<bool, StoreError> {
         let client = self.client().await?;
         Ok(client
-            .execute("DELETE FROM tokens WHERE hash = $1", &[&hash])
+            .execute(
+                &client
+                    .prepare_cached("DELETE FROM tokens WHERE hash = $1")
+                    .await?,
+                &[&hash],
+            )
             .await?
             > 0)
     }
@@ -160,9 +184,13 @@ impl PostgresStore {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                "SELECT t.user_id, t.expires_at, u.disabled, u.is_admin FROM tokens t
+                &client
+                    .prepare_cached(
+                        "SELECT t.user_id, t.expires_at, u.disabled, u.is_admin FROM tokens t
                  JOIN users u ON u.id = t.user_id
                  WHERE t.hash = $1 AND t.expires_at > $2",
+                    )
+                    .await?,
                 &[&hash, &now_ms],
             )
             .await?;

@@ -20,7 +20,10 @@ use crate::store::{ChatOutcome, Delivery, GroupChatOutcome, MailboxRow, NewGroup
 pub(super) async fn lock_users(tx: &Transaction<'_>, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
     let rows = tx
         .query(
-            "SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+            &tx.prepare_cached(
+                "SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+            )
+            .await?,
             &[&ids],
         )
         .await?;
@@ -46,7 +49,8 @@ pub(super) async fn lock_group(
         GroupLock::Share => "SELECT owner_id FROM chat_groups WHERE id = $1 FOR SHARE",
         GroupLock::Exclusive => "SELECT owner_id FROM chat_groups WHERE id = $1 FOR UPDATE",
     };
-    Ok(tx.query_opt(sql, &[&gid]).await?.map(|r| r.get(0)))
+    let stmt = tx.prepare_cached(sql).await?;
+    Ok(tx.query_opt(&stmt, &[&gid]).await?.map(|r| r.get(0)))
 }
 
 /// The members of `gid`, by id.
@@ -56,7 +60,11 @@ pub(super) async fn member_ids(
 ) -> Result<Vec<i64>, StoreError> {
     let rows = client
         .query(
-            "SELECT user_id FROM group_members WHERE group_id = $1 ORDER BY user_id",
+            &client
+                .prepare_cached(
+                    "SELECT user_id FROM group_members WHERE group_id = $1 ORDER BY user_id",
+                )
+                .await?,
             &[&gid],
         )
         .await?;
@@ -81,8 +89,11 @@ pub(super) async fn push_event(
 ) -> Result<Delivery, StoreError> {
     let seq = next_seq(tx, user_id).await?;
     tx.execute(
-        "INSERT INTO mailbox (user_id, seq, fp, from_id, to_id, typeu, content, sm)
+        &tx.prepare_cached(
+            "INSERT INTO mailbox (user_id, seq, fp, from_id, to_id, typeu, content, sm)
          VALUES ($1, $2, $3, 0, $4, $5, $6, $7)",
+        )
+        .await?,
         &[&user_id, &seq, &fp, &to, &typeu, &content, &sm],
     )
     .await?;
@@ -119,14 +130,15 @@ pub(super) async fn fan_out(
     }
     let body_id: i64 = tx
         .query_one(
-            "INSERT INTO bodies (content) VALUES ($1) RETURNING id",
+            &tx.prepare_cached("INSERT INTO bodies (content) VALUES ($1) RETURNING id")
+                .await?,
             &[&content],
         )
         .await?
         .get(0);
     let mut copies: Vec<(i64, i64)> = tx
         .query(
-            "UPDATE users SET last_seq = last_seq + 1 WHERE id = ANY($1) RETURNING id, last_seq",
+            &tx.prepare_cached("UPDATE users SET last_seq = last_seq + 1 WHERE id = ANY($1) RETURNING id, last_seq").await?,
             &[&members],
         )
         .await?
@@ -136,9 +148,12 @@ pub(super) async fn fan_out(
     copies.sort_unstable();
     let (ids, seqs): (Vec<i64>, Vec<i64>) = copies.iter().copied().unzip();
     tx.execute(
-        "INSERT INTO mailbox (user_id, seq, fp, from_id, to_id, typeu, content, sm, body_id)
+        &tx.prepare_cached(
+            "INSERT INTO mailbox (user_id, seq, fp, from_id, to_id, typeu, content, sm, body_id)
          SELECT c.user_id, c.seq, $3, $4, $5, $6, '', $7, $8
          FROM unnest($1::BIGINT[], $2::BIGINT[]) AS c(user_id, seq)",
+        )
+        .await?,
         &[
             &ids,
             &seqs,
@@ -195,15 +210,19 @@ impl PostgresStore {
         // Claim (from, fp) first, as 1:1 chat does: a concurrent duplicate waits for us.
         let claimed = tx
             .execute(
-                "INSERT INTO sent (from_id, fp, seq, sm) VALUES ($1, $2, 0, 0)
+                &tx.prepare_cached(
+                    "INSERT INTO sent (from_id, fp, seq, sm) VALUES ($1, $2, 0, 0)
                  ON CONFLICT DO NOTHING",
+                )
+                .await?,
                 &[&msg.from, &msg.fp],
             )
             .await?;
         if claimed == 0 {
             let row = tx
                 .query_one(
-                    "SELECT seq, sm FROM sent WHERE from_id = $1 AND fp = $2",
+                    &tx.prepare_cached("SELECT seq, sm FROM sent WHERE from_id = $1 AND fp = $2")
+                        .await?,
                     &[&msg.from, &msg.fp],
                 )
                 .await?;
@@ -243,7 +262,8 @@ impl PostgresStore {
             .find(|(user, _)| *user == msg.from)
             .map_or(0, |(_, seq)| *seq);
         tx.execute(
-            "UPDATE sent SET seq = $3, sm = $4 WHERE from_id = $1 AND fp = $2",
+            &tx.prepare_cached("UPDATE sent SET seq = $3, sm = $4 WHERE from_id = $1 AND fp = $2")
+                .await?,
             &[&msg.from, &msg.fp, &own, &sm],
         )
         .await?;

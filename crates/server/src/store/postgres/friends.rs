@@ -25,7 +25,9 @@ pub(super) async fn are_friends(
 ) -> Result<bool, StoreError> {
     Ok(client
         .query_opt(
-            "SELECT 1 FROM friends WHERE user_id = $1 AND friend_id = $2",
+            &client
+                .prepare_cached("SELECT 1 FROM friends WHERE user_id = $1 AND friend_id = $2")
+                .await?,
             &[&a, &b],
         )
         .await?
@@ -44,7 +46,9 @@ fn user_at(r: &Row, at: usize) -> User {
 async fn user_view(client: &impl GenericClient, id: i64) -> Result<Option<User>, StoreError> {
     Ok(client
         .query_opt(
-            "SELECT id, username, nickname FROM users WHERE id = $1",
+            &client
+                .prepare_cached("SELECT id, username, nickname FROM users WHERE id = $1")
+                .await?,
             &[&id],
         )
         .await?
@@ -120,8 +124,8 @@ async fn notify_both(
 async fn pending(tx: &Transaction<'_>, a: i64, b: i64) -> Result<Option<i64>, StoreError> {
     Ok(tx
         .query_opt(
-            "SELECT id FROM friend_requests WHERE from_id = $1 AND to_id = $2 AND status = 'pending'
-             ORDER BY id LIMIT 1",
+            &tx.prepare_cached("SELECT id FROM friend_requests WHERE from_id = $1 AND to_id = $2 AND status = 'pending'
+             ORDER BY id LIMIT 1").await?,
             &[&a, &b],
         )
         .await?
@@ -160,8 +164,11 @@ async fn send_request(
     }
     let id: i64 = tx
         .query_one(
-            "INSERT INTO friend_requests (from_id, to_id, message, status, created_at)
+            &tx.prepare_cached(
+                "INSERT INTO friend_requests (from_id, to_id, message, status, created_at)
              VALUES ($1, $2, $3, 'pending', $4) RETURNING id",
+            )
+            .await?,
             &[&from, &to, &message, &now_ms()],
         )
         .await?
@@ -185,7 +192,10 @@ async fn answer(
 ) -> Result<(FriendRequest, Vec<Delivery>), StoreError> {
     let row = tx
         .query_opt(
-            "SELECT from_id, status FROM friend_requests WHERE id = $1 AND to_id = $2",
+            &tx.prepare_cached(
+                "SELECT from_id, status FROM friend_requests WHERE id = $1 AND to_id = $2",
+            )
+            .await?,
             &[&id, &me],
         )
         .await?
@@ -200,15 +210,19 @@ async fn answer(
         (FriendRequestStatus::Declined, FriendEventKind::Declined)
     };
     tx.execute(
-        "UPDATE friend_requests SET status = $2 WHERE id = $1",
+        &tx.prepare_cached("UPDATE friend_requests SET status = $2 WHERE id = $1")
+            .await?,
         &[&id, &status.as_str()],
     )
     .await?;
     if accept_it {
         // Any request the other way is settled by this one.
         tx.execute(
-            "UPDATE friend_requests SET status = 'accepted'
+            &tx.prepare_cached(
+                "UPDATE friend_requests SET status = 'accepted'
              WHERE from_id = $1 AND to_id = $2 AND status = 'pending'",
+            )
+            .await?,
             &[&me, &from],
         )
         .await?;
@@ -260,7 +274,10 @@ impl PostgresStore {
         let tx = client.transaction().await?;
         let from: i64 = tx
             .query_opt(
-                "SELECT from_id FROM friend_requests WHERE id = $1 AND to_id = $2",
+                &tx.prepare_cached(
+                    "SELECT from_id FROM friend_requests WHERE id = $1 AND to_id = $2",
+                )
+                .await?,
                 &[&id, &me],
             )
             .await?
@@ -286,9 +303,13 @@ impl PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT u.id, u.username, u.nickname, f.since FROM friends f
+                &client
+                    .prepare_cached(
+                        "SELECT u.id, u.username, u.nickname, f.since FROM friends f
                  JOIN users u ON u.id = f.friend_id
                  WHERE f.user_id = $1 ORDER BY lower(u.username) COLLATE \"C\"",
+                    )
+                    .await?,
                 &[&me],
             )
             .await?;
@@ -300,7 +321,11 @@ impl PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT friend_id FROM friends WHERE user_id = $1 ORDER BY friend_id",
+                &client
+                    .prepare_cached(
+                        "SELECT friend_id FROM friends WHERE user_id = $1 ORDER BY friend_id",
+                    )
+                    .await?,
                 &[&me],
             )
             .await?;
@@ -320,8 +345,11 @@ impl PostgresStore {
         lock_users(&tx, &[me, other]).await?;
         let removed = tx
             .execute(
-                "DELETE FROM friends WHERE (user_id = $1 AND friend_id = $2)
+                &tx.prepare_cached(
+                    "DELETE FROM friends WHERE (user_id = $1 AND friend_id = $2)
                  OR (user_id = $2 AND friend_id = $1)",
+                )
+                .await?,
                 &[&me, &other],
             )
             .await?;

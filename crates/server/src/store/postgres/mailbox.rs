@@ -21,15 +21,19 @@ impl PostgresStore {
         // this row until our commit, then finds it taken and answers with our seq.
         let claimed = tx
             .execute(
-                "INSERT INTO sent (from_id, fp, seq, sm) VALUES ($1, $2, 0, 0)
+                &tx.prepare_cached(
+                    "INSERT INTO sent (from_id, fp, seq, sm) VALUES ($1, $2, 0, 0)
                  ON CONFLICT DO NOTHING",
+                )
+                .await?,
                 &[&msg.from, &msg.fp],
             )
             .await?;
         if claimed == 0 {
             let row = tx
                 .query_one(
-                    "SELECT seq, sm FROM sent WHERE from_id = $1 AND fp = $2",
+                    &tx.prepare_cached("SELECT seq, sm FROM sent WHERE from_id = $1 AND fp = $2")
+                        .await?,
                     &[&msg.from, &msg.fp],
                 )
                 .await?;
@@ -41,7 +45,11 @@ impl PostgresStore {
         if msg.friends_only && msg.to != msg.from && !are_friends(&tx, msg.from, msg.to).await? {
             // Only on this failure path: tell a missing recipient (1107) from a stranger (1101).
             let exists = tx
-                .query_opt("SELECT 1 FROM users WHERE id = $1", &[&msg.to])
+                .query_opt(
+                    &tx.prepare_cached("SELECT 1 FROM users WHERE id = $1")
+                        .await?,
+                    &[&msg.to],
+                )
                 .await?
                 .is_some();
             return Err(if exists {
@@ -81,7 +89,8 @@ impl PostgresStore {
             .await?;
         }
         tx.execute(
-            "UPDATE sent SET seq = $3, sm = $4 WHERE from_id = $1 AND fp = $2",
+            &tx.prepare_cached("UPDATE sent SET seq = $3, sm = $4 WHERE from_id = $1 AND fp = $2")
+                .await?,
             &[&msg.from, &msg.fp, &seq, &sm],
         )
         .await?;
@@ -93,7 +102,12 @@ impl PostgresStore {
     pub async fn last_seq(&self, user_id: i64) -> Result<i64, StoreError> {
         let client = self.client().await?;
         Ok(client
-            .query_opt("SELECT last_seq FROM users WHERE id = $1", &[&user_id])
+            .query_opt(
+                &client
+                    .prepare_cached("SELECT last_seq FROM users WHERE id = $1")
+                    .await?,
+                &[&user_id],
+            )
             .await?
             .map_or(0, |r| r.get(0)))
     }
@@ -108,10 +122,14 @@ impl PostgresStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT m.seq, m.fp, m.from_id, m.to_id, m.typeu,
+                &client
+                    .prepare_cached(
+                        "SELECT m.seq, m.fp, m.from_id, m.to_id, m.typeu,
                         COALESCE(b.content, m.content), m.sm
                  FROM mailbox m LEFT JOIN bodies b ON b.id = m.body_id
                  WHERE m.user_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3",
+                    )
+                    .await?,
                 &[&user_id, &after, &i64::from(limit)],
             )
             .await?;
@@ -134,7 +152,10 @@ impl PostgresStore {
 /// that mailbox, on every node, until the transaction ends.
 pub(super) async fn next_seq(tx: &Transaction<'_>, user_id: i64) -> Result<i64, StoreError> {
     tx.query_opt(
-        "UPDATE users SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+        &tx.prepare_cached(
+            "UPDATE users SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+        )
+        .await?,
         &[&user_id],
     )
     .await?
