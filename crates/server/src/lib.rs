@@ -78,6 +78,8 @@ pub struct AppState {
     pub bus: Option<bus::Bus>,
     /// Publishes deliveries for users on other nodes (set with `bus`).
     pub publisher: Option<node::Publisher>,
+    /// Presence across nodes and notice signals on every node (empty without `bus`).
+    pub cluster: cluster::Cluster,
 }
 
 /// The configured backend: PostgreSQL at `postgres` (connected and migrated) when given,
@@ -158,6 +160,10 @@ impl Server {
             Some(url) => Some(bus::Bus::start(url, &config.node_name).await?),
             None => None,
         };
+        let cluster = match &bus {
+            Some(bus) => cluster::Cluster::join(bus).await?,
+            None => cluster::Cluster::single(),
+        };
         let publisher = bus.as_ref().map(|bus| {
             node::Publisher::start(
                 bus.clone(),
@@ -177,6 +183,7 @@ impl Server {
             metrics,
             bus,
             publisher,
+            cluster,
         });
         if let Some(bus) = &state.bus {
             tracing::info!(node = %state.config.node_name, "cross-node bus configured");
@@ -230,6 +237,7 @@ impl Server {
                 .await
         });
         let tcp = tokio::spawn(gateway::tcp::accept_loop(state.clone(), self.tcp));
+        cluster::start(&state);
         tracing::info!(http = %self.http_addr, tcp = %self.tcp_addr, "listening");
 
         shutdown.await;
