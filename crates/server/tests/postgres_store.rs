@@ -66,6 +66,29 @@ async fn migrations_apply_once_even_when_nodes_connect_together() {
     assert!(err.to_string().contains("newer than this server"), "{err}");
 }
 
+/// A "database" that accepts connections and never answers (a hung server, a black-holed
+/// proxy): connecting fails after `CONNECT_TIMEOUT` instead of hanging the node's start.
+#[tokio::test]
+async fn a_server_that_never_answers_is_an_error_not_a_hang() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "postgres://hongyan@{}/hongyan",
+        listener.local_addr().expect("addr")
+    );
+    let started = std::time::Instant::now();
+    let limit = hongyan_server::store::postgres::CONNECT_TIMEOUT * 3;
+    let answer = tokio::time::timeout(limit, PostgresStore::connect(&url)).await;
+    let err = answer
+        .expect("connect gave up by itself")
+        .expect_err("no answer");
+    assert!(
+        started.elapsed() >= hongyan_server::store::postgres::CONNECT_TIMEOUT,
+        "{err:?}"
+    );
+    assert!(matches!(err, StoreError::PostgresSetup(_)), "{err:?}");
+    drop(listener);
+}
+
 #[tokio::test]
 async fn a_bad_url_or_unreachable_server_is_a_clear_error() {
     let err = PostgresStore::connect("not a url")

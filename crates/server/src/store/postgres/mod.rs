@@ -18,13 +18,23 @@ pub mod migrate;
 pub mod notices;
 mod storage;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
+use std::time::Duration;
+
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+};
 use tokio_postgres::NoTls;
 
 use super::StoreError;
 
 /// Most connections one node keeps open.
 pub const POOL_SIZE: usize = 16;
+/// How long opening one connection (TCP and PostgreSQL's startup) may take, unless the URL
+/// sets a longer `connect_timeout`: a database that accepts but never answers is an error,
+/// not a node hanging at start or a call hanging forever.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a call waits for a free pooled connection before it fails.
+pub const WAIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Handle to a PostgreSQL database. Clone freely (the pool is shared).
 #[derive(Clone)]
@@ -45,9 +55,16 @@ impl PostgresStore {
     /// Connects to `url` (`postgres://user[:password]@host:port/db`), brings the schema up
     /// to date and keeps a pool of up to [`POOL_SIZE`] connections.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let config: tokio_postgres::Config = url
+        let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::PostgresSetup(format!("bad PostgreSQL URL: {e}")))?;
+        let connect_timeout = match config.get_connect_timeout() {
+            Some(t) => (*t).max(CONNECT_TIMEOUT),
+            None => {
+                config.connect_timeout(CONNECT_TIMEOUT);
+                CONNECT_TIMEOUT
+            }
+        };
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -57,6 +74,9 @@ impl PostgresStore {
         );
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .create_timeout(Some(connect_timeout))
+            .wait_timeout(Some(WAIT_TIMEOUT))
             .build()
             .map_err(|e| StoreError::PostgresSetup(e.to_string()))?;
         let store = Self { pool };
