@@ -213,3 +213,54 @@ async fn a_node_started_while_nats_is_down_serves_and_joins_when_it_is_up() {
     send_acked(&mut on_a, &alice, &bob, "fp-live", "NATS is up").await;
     expect_forward(&mut on_b, &alice, "fp-live", "NATS is up").await;
 }
+
+#[tokio::test]
+async fn admin_create_user_writes_to_the_deployment_database() {
+    let d = Deployment::start().await;
+    // Through node A's configuration (its --postgres), not its data dir: node B sees it.
+    let id =
+        d.a.process()
+            .create_user("carol", common::PASSWORD, false)
+            .await
+            .expect("admin create-user");
+    let (logged_in, token) = d.b.login("carol").await;
+    assert_eq!(logged_in, id);
+    let mut conn = d.b.ws().await;
+    assert_eq!(conn.login(&id, &token, 1).await.code, 0);
+}
+
+#[tokio::test]
+async fn a_node_whose_database_is_unreachable_does_not_start_and_says_why() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let data = tempfile::tempdir().expect("data dir");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_hongyan-server"))
+        .args(["--http-addr", "127.0.0.1:0", "--tcp-addr", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .args([
+            "--postgres",
+            &format!("postgres://hongyan@127.0.0.1:{port}/hongyan"),
+        ])
+        .env_remove("HONGYAN_NATS")
+        .env_remove("HONGYAN_POSTGRES")
+        .stdin(std::process::Stdio::null())
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(30), out)
+        .await
+        .expect("exits in time")
+        .expect("run hongyan-server");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot use the PostgreSQL database"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).is_empty(),
+        "never listening"
+    );
+}
