@@ -1,7 +1,7 @@
 //! Deployment-wide presence and notices (docs/DEPLOY.md, "Presence (notes)").
 //!
 //! First the presence directory over a real nats-server, with `Presence` instances standing
-//! for nodes (their sessions are a set the test controls).
+//! for nodes (their sessions are a set the test controls); then two real nodes.
 
 use std::{
     collections::HashSet,
@@ -247,4 +247,286 @@ async fn presence_comes_back_after_nats_restarts() {
         !p.elsewhere(1) && p.elsewhere(2)
     })
     .await;
+}
+
+// Then real nodes: two `hongyan-server` binaries on one PostgreSQL and one nats-server,
+// spoken to with the raw protocol.
+
+mod common;
+
+use common::{Conn, TestServer, PASSWORD};
+use hongyan_protocol::{
+    api::{NoticeRef, Presence as PresenceSignal},
+    kinds, Envelope, PacketType,
+};
+use hongyan_tests::PgServer;
+use serde_json::json;
+
+/// A core_level that gets presence, typing and notice signals.
+const NEW: u32 = 261_201;
+/// How long "nothing arrives" is watched.
+const QUIET: Duration = Duration::from_secs(1);
+/// A killed node's users must be offline elsewhere within this (expiry is 7 s).
+const EXPIRY_WAIT: Duration = Duration::from_secs(15);
+
+/// One PostgreSQL, one nats-server, nodes `node-a` and `node-b`.
+struct Deployment {
+    a: TestServer,
+    b: TestServer,
+    _nats: NatsServer,
+    _pg: PgServer,
+}
+
+impl Deployment {
+    async fn start() -> Self {
+        let (pg, nats) = tokio::join!(PgServer::start(), NatsServer::start());
+        let a = TestServer::start_node(&pg.url(), &nats.url(), "node-a").await;
+        let b = TestServer::start_node(&pg.url(), &nats.url(), "node-b").await;
+        for node in [&a, &b] {
+            let deadline = Instant::now() + DEADLINE;
+            while node.readyz().await.0 != 200 {
+                assert!(Instant::now() < deadline, "node never ready");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        Self {
+            a,
+            b,
+            _nats: nats,
+            _pg: pg,
+        }
+    }
+}
+
+async fn online_at(node: &TestServer, id: &str, token: &str, flt: i64) -> Conn {
+    let mut conn = node.ws().await;
+    conn.login_at(id, token, flt, NEW).await;
+    conn
+}
+
+/// The next frame within `wait`, which must be a presence signal.
+async fn presence_within(conn: &mut Conn, wait: Duration) -> PresenceSignal {
+    let env = conn
+        .recv_within(wait)
+        .await
+        .expect("a presence signal in time")
+        .expect("connection open");
+    presence_of(&env).unwrap_or_else(|| panic!("not a presence signal: {env:?}"))
+}
+
+fn presence_of(env: &Envelope) -> Option<PresenceSignal> {
+    (env.packet_type == PacketType::CommonData && env.typeu == kinds::PRESENCE)
+        .then(|| serde_json::from_str(env.data_content.as_deref()?).ok())
+        .flatten()
+}
+
+fn signal(user: &str, online: bool) -> PresenceSignal {
+    PresenceSignal {
+        user: user.to_owned(),
+        online,
+    }
+}
+
+/// Whether `friend` is online in `token`'s friends list on `node`.
+async fn listed_online(node: &TestServer, token: &str, friend: &str) -> bool {
+    let (st, list) = node.get("/api/v1/friends", Some(token)).await;
+    assert_eq!(st, 200, "{list}");
+    list["friends"]
+        .as_array()
+        .expect("friends")
+        .iter()
+        .find(|f| f["user_id"] == friend)
+        .unwrap_or_else(|| panic!("{friend} not in {list}"))["online"]
+        .as_bool()
+        .expect("online flag")
+}
+
+/// Every frame that arrives within [`QUIET`].
+async fn frames_within_quiet(conn: &mut Conn) -> Vec<Envelope> {
+    let mut got = Vec::new();
+    let until = Instant::now() + QUIET;
+    while let Some(Some(env)) = conn
+        .recv_within(until.saturating_duration_since(Instant::now()))
+        .await
+    {
+        got.push(env);
+    }
+    got
+}
+
+#[tokio::test]
+async fn a_friend_on_the_other_node_sees_the_user_come_and_go() {
+    let d = Deployment::start().await;
+    let (alice, ta) = d.a.account("alice").await;
+    let (bob, tb) = d.a.account("bob").await;
+    d.a.befriend((&alice, &ta), (&bob, &tb)).await;
+    let mut on_b = online_at(&d.b, &bob, &tb, 1).await;
+    assert!(!listed_online(&d.b, &tb, &alice).await);
+
+    // Alice logs in on node A: bob, on node B, gets the signal and sees her online there.
+    let mut on_a = online_at(&d.a, &alice, &ta, 7).await;
+    assert_eq!(
+        presence_within(&mut on_b, DEADLINE).await,
+        signal(&alice, true)
+    );
+    assert!(listed_online(&d.b, &tb, &alice).await);
+    // And node A sees bob (on node B) online: typing goes to him across the nodes.
+    assert!(listed_online(&d.a, &ta, &bob).await);
+    let mut typing = Envelope::new(PacketType::CommonData, alice.clone(), bob.clone());
+    typing.typeu = kinds::TYPING;
+    typing.data_content = Some(r#"{"typing":true}"#.into());
+    on_a.send(&typing).await;
+    let got = on_b.expect_kind(kinds::TYPING).await;
+    assert_eq!(got.from, alice);
+
+    // Alice goes: bob hears it on node B.
+    drop(on_a);
+    assert_eq!(
+        presence_within(&mut on_b, DEADLINE).await,
+        signal(&alice, false)
+    );
+    assert!(!listed_online(&d.b, &tb, &alice).await);
+}
+
+#[tokio::test]
+async fn a_killed_nodes_users_go_offline_on_the_other_within_the_expiry() {
+    let d = Deployment::start().await;
+    let (alice, ta) = d.a.account("alice").await;
+    let (bob, tb) = d.a.account("bob").await;
+    d.a.befriend((&alice, &ta), (&bob, &tb)).await;
+    let mut on_b = online_at(&d.b, &bob, &tb, 1).await;
+    let _on_a = online_at(&d.a, &alice, &ta, 7).await;
+    assert_eq!(
+        presence_within(&mut on_b, DEADLINE).await,
+        signal(&alice, true)
+    );
+
+    // SIGKILL node A: it says nothing, so node B must notice the silence.
+    let pid = d.a.process().pid().expect("node A runs");
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let killed_at = Instant::now();
+    assert_eq!(
+        presence_within(&mut on_b, EXPIRY_WAIT).await,
+        signal(&alice, false)
+    );
+    assert!(
+        killed_at.elapsed() >= Duration::from_secs(4),
+        "offline after {:?}: before node A could have expired",
+        killed_at.elapsed()
+    );
+    assert!(!listed_online(&d.b, &tb, &alice).await);
+}
+
+#[tokio::test]
+async fn a_user_moving_to_the_other_node_is_no_offline_blip_for_friends_on_either() {
+    let d = Deployment::start().await;
+    let (alice, ta) = d.a.account("alice").await;
+    let (bob, tb) = d.a.account("bob").await;
+    let (carol, tc) = d.a.account("carol").await;
+    d.a.befriend((&alice, &ta), (&bob, &tb)).await;
+    d.a.befriend((&alice, &ta), (&carol, &tc)).await;
+    let mut bob_on_b = online_at(&d.b, &bob, &tb, 1).await;
+    let mut carol_on_a = online_at(&d.a, &carol, &tc, 1).await;
+    let mut first = online_at(&d.a, &alice, &ta, 7).await;
+    assert_eq!(
+        presence_within(&mut bob_on_b, DEADLINE).await,
+        signal(&alice, true)
+    );
+    assert_eq!(
+        presence_within(&mut carol_on_a, DEADLINE).await,
+        signal(&alice, true)
+    );
+
+    // Alice logs in on node B with another client: node A kicks its session.
+    let _second = online_at(&d.b, &alice, &ta, 8).await;
+    let kick = first.recv().await.expect("kickout");
+    assert_eq!(kick.packet_type, PacketType::Kickout, "{kick:?}");
+    first.expect_closed().await;
+
+    // Neither friend hears "offline": not bob on the new node, not carol on the old one.
+    for (conn, who) in [(&mut bob_on_b, "bob"), (&mut carol_on_a, "carol")] {
+        let offline: Vec<_> = frames_within_quiet(conn)
+            .await
+            .iter()
+            .filter_map(presence_of)
+            .filter(|p| !p.online)
+            .collect();
+        assert!(offline.is_empty(), "{who} heard {offline:?}");
+    }
+    assert!(listed_online(&d.a, &tc, &alice).await);
+    assert!(listed_online(&d.b, &tb, &alice).await);
+}
+
+#[tokio::test]
+async fn a_notice_changed_on_one_node_reaches_its_audience_on_both() {
+    let d = Deployment::start().await;
+    d.a.process()
+        .create_admin("root", PASSWORD)
+        .await
+        .expect("admin");
+    let (_, admin) = d.a.login("root").await;
+    let (alice, ta) = d.a.account("alice").await;
+    let (bob, tb) = d.a.account("bob").await;
+    let (carol, tc) = d.a.account("carol").await;
+    let mut alice_on_a = online_at(&d.a, &alice, &ta, 1).await;
+    let mut bob_on_b = online_at(&d.b, &bob, &tb, 1).await;
+    let mut carol_on_b = online_at(&d.b, &carol, &tc, 1).await;
+    let notice_of = |env: Envelope| -> i64 {
+        serde_json::from_str::<NoticeRef>(env.data_content.as_deref().expect("content"))
+            .expect("notice ref")
+            .id
+    };
+
+    // For alice (node A) and bob (node B) only, created through node A.
+    let (st, n) =
+        d.a.post_as(
+            &admin,
+            "/api/v1/admin/broadcasts",
+            json!({"title": "Beta", "body": "try it", "audience": [alice, bob]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{n}");
+    let id = n["id"].as_i64().expect("id");
+    assert_eq!(
+        notice_of(bob_on_b.expect_kind(kinds::BROADCAST_NOTIFY).await),
+        id
+    );
+    assert_eq!(
+        notice_of(alice_on_a.expect_kind(kinds::BROADCAST_NOTIFY).await),
+        id
+    );
+    carol_on_b.expect_silence(QUIET).await;
+
+    // Published (to everyone) through node B: carol hears it too, and node A's alice.
+    let (st, n) =
+        d.b.post_as(
+            &admin,
+            &format!("/api/v1/admin/broadcasts/{id}/publish"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, 200, "{n}");
+    for conn in [&mut carol_on_b, &mut bob_on_b, &mut alice_on_a] {
+        assert_eq!(
+            notice_of(conn.expect_kind(kinds::BROADCAST_NOTIFY).await),
+            id
+        );
+    }
+
+    // Recalled through node A: everyone, on both nodes, gets 81 once.
+    let (st, _) =
+        d.a.delete_as(&admin, &format!("/api/v1/admin/broadcasts/{id}"))
+            .await;
+    assert_eq!(st, 204);
+    for conn in [&mut carol_on_b, &mut bob_on_b, &mut alice_on_a] {
+        assert_eq!(
+            notice_of(conn.expect_kind(kinds::BROADCAST_RECALL).await),
+            id
+        );
+        conn.expect_silence(QUIET).await;
+    }
 }
