@@ -439,6 +439,7 @@ pub fn server_bin() -> PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut build = std::process::Command::new(cargo);
         build.args(["build", "-p", "hongyan-server", "--bin", "hongyan-server"]);
+        clear_test_build_env(&mut build);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             build.arg("--release");
         }
@@ -447,6 +448,32 @@ pub fn server_bin() -> PathBuf {
         profile_dir.join("hongyan-server")
     })
     .clone()
+}
+
+/// Removes the variables cargo sets for a running test (`CARGO_MANIFEST_DIR`, `CARGO_PKG_*`,
+/// …) from a nested `cargo build`: build scripts that watch one of them (ring watches
+/// `CARGO_MANIFEST_DIR`) would otherwise be rebuilt, with everything above them, each time a
+/// build from a test and a build from a shell take turns.
+fn clear_test_build_env(build: &mut std::process::Command) {
+    const SET_FOR_TESTS: [&str; 8] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        if SET_FOR_TESTS.contains(&key)
+            || key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_BIN_EXE_")
+        {
+            build.env_remove(key);
+        }
+    }
 }
 
 #[cfg(test)]
