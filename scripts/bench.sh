@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks recorded in docs/BENCHMARKS.md. Bounded: loopback only, fixed counts
-# and durations. Pass a name to run one: store | chat | idle | search | search-account | image.
+# and durations. Pass a name to run one: store | chat | idle | search | search-account | image |
+# cluster.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 which="${1:-all}"
@@ -34,4 +35,13 @@ fi
 if [ "$which" = all ] || [ "$which" = image ]; then
   log "image: 12 MP JPEG → 1280 px with the pipeline vs the image crate alone; PNG, GIF"
   cargo bench --locked -p hongyan-bench --bench image
+fi
+if [ "$which" = all ] || [ "$which" = cluster ]; then
+  # Issue 8: the same chat load on the baseline (1 node, SQLite) and on 1, 2, 3 nodes sharing
+  # a real PostgreSQL + core NATS (started on loopback by the tool), then 5,000 idle
+  # connections per node; one table with ratios against the baseline.
+  ensure_debs postgresql nats-server
+  log "cluster: 100 clients, 1:1, ws — 1 node SQLite vs 1/2/3 nodes on PostgreSQL + NATS"
+  "$load" compare --clients 100 --seconds 10 --window 8 --max-messages 1000000 \
+    --transport ws --nodes 1,2,3 --idle-conns 5000
 fi
