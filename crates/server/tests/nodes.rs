@@ -171,6 +171,8 @@ async fn a_nats_outage_loses_nothing_and_delivers_when_nats_is_back() {
     let (msgs, _) = d.b.sync(&tb, 0, 100).await;
     assert_eq!(msgs.last().and_then(|m| m.fp.as_deref()), Some("fp-during"));
     assert!(d.a.metric("hongyan_bus_publish_failures_total").await >= 1.0);
+    // The other way too; bob's own copy of it must never come back to him.
+    send_acked(&mut on_b, &bob, &alice, "fp-b-during", "me too").await;
     // Nodes keep serving: keepalive on both.
     for (conn, id) in [(&mut on_a, &alice), (&mut on_b, &bob)] {
         conn.send(&Envelope::keepalive(id.clone())).await;
@@ -184,6 +186,7 @@ async fn a_nats_outage_loses_nothing_and_delivers_when_nats_is_back() {
     d.nats.restart().await.expect("restart nats-server");
     let got = expect_forward(&mut on_b, &alice, "fp-during", "during the outage").await;
     assert_eq!(got.seq, msgs.last().and_then(|m| m.seq));
+    expect_forward(&mut on_a, &bob, "fp-b-during", "me too").await;
     wait_ready(&d.a, true).await;
     wait_ready(&d.b, true).await;
 
@@ -263,4 +266,28 @@ async fn a_node_whose_database_is_unreachable_does_not_start_and_says_why() {
         String::from_utf8_lossy(&out.stdout).is_empty(),
         "never listening"
     );
+}
+
+#[tokio::test]
+async fn a_session_too_far_behind_after_an_outage_is_closed_to_sync() {
+    let mut d = Deployment::start().await;
+    let (alice, _ta, mut on_a) = online(&d.a, "alice", false, 100).await;
+    let (bob, tb, mut on_b) = online(&d.b, "bob", false, 100).await;
+    d.nats.kill();
+    wait_ready(&d.a, false).await;
+    wait_ready(&d.b, false).await;
+    let missed = node_catch_up_limit() + 1;
+    for i in 0..missed {
+        send_acked(&mut on_a, &alice, &bob, &format!("fp-{i}"), "many").await;
+    }
+    d.nats.restart().await.expect("restart nats-server");
+    // More than one catch-up holds: closed, so the client logs in again and syncs.
+    on_b.expect_closed().await;
+    let (msgs, more) = d.b.sync(&tb, 0, 500).await;
+    assert_eq!((msgs.len(), more), (missed, false));
+}
+
+/// `node::CATCH_UP_LIMIT` as a count.
+fn node_catch_up_limit() -> usize {
+    hongyan_server::node::CATCH_UP_LIMIT as usize
 }
