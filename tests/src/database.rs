@@ -23,16 +23,6 @@ pub fn test_postgres() -> Option<String> {
         .filter(|url| !url.trim().is_empty())
 }
 
-/// `true` (and a line saying why on stderr) when this test cannot run on the PostgreSQL pass
-/// (it reads the SQLite database file); call first and return when it says so.
-pub fn skip_on_postgres(test: &str, reason: &str) -> bool {
-    let skip = test_postgres().is_some();
-    if skip {
-        eprintln!("SKIPPED on PostgreSQL: {test}: {reason}");
-    }
-    skip
-}
-
 /// A server's storage, chosen with [`crate::ServerBuilder::sqlite`] /
 /// [`crate::ServerBuilder::postgres`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

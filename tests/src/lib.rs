@@ -20,7 +20,7 @@ pub mod server;
 pub use balancer::Balancer;
 pub use clients::{acked, assert_texts, wait_until, TestClient, Via};
 pub use cluster::TestCluster;
-pub use database::{skip_on_postgres, test_postgres, Backend, TestDatabase};
+pub use database::{test_postgres, Backend, TestDatabase};
 pub use nats::NatsServer;
 pub use postgres::PgServer;
 pub use proxy::{FaultProxy, Trip};
