@@ -210,6 +210,8 @@ async fn a_node_started_while_nats_is_down_serves_and_joins_when_it_is_up() {
     send_acked(&mut on_a, &alice, &bob, "fp-early", "before NATS is up").await;
 
     nats.restart().await.expect("start nats-server");
+    // Both: a message sent while node A is still reconnecting is left to sync, not live.
+    wait_ready(&a, true).await;
     wait_ready(&b, true).await;
     // What was missed comes once the bus is up; later messages come live.
     expect_forward(&mut on_b, &alice, "fp-early", "before NATS is up").await;
