@@ -422,6 +422,34 @@ async fn a_killed_nodes_users_go_offline_on_the_other_within_the_expiry() {
 }
 
 #[tokio::test]
+async fn a_node_shutting_down_takes_its_users_offline_without_waiting_for_expiry() {
+    let mut d = Deployment::start().await;
+    let (alice, ta) = d.a.account("alice").await;
+    let (bob, tb) = d.a.account("bob").await;
+    d.a.befriend((&alice, &ta), (&bob, &tb)).await;
+    let mut on_b = online_at(&d.b, &bob, &tb, 1).await;
+    let _on_a = online_at(&d.a, &alice, &ta, 7).await;
+    assert_eq!(
+        presence_within(&mut on_b, DEADLINE).await,
+        signal(&alice, true)
+    );
+
+    // SIGTERM: node A says it is leaving; node B does not wait for the 7 s expiry.
+    let stopping_at = Instant::now();
+    assert!(d.a.terminate().await.success());
+    assert_eq!(
+        presence_within(&mut on_b, DEADLINE).await,
+        signal(&alice, false)
+    );
+    assert!(
+        stopping_at.elapsed() < Duration::from_secs(4),
+        "offline only after {:?}",
+        stopping_at.elapsed()
+    );
+    assert!(!listed_online(&d.b, &tb, &alice).await);
+}
+
+#[tokio::test]
 async fn a_user_moving_to_the_other_node_is_no_offline_blip_for_friends_on_either() {
     let d = Deployment::start().await;
     let (alice, ta) = d.a.account("alice").await;
