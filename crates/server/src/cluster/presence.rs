@@ -434,8 +434,15 @@ impl Presence {
             users,
             leaving,
         };
-        if let Err(e) = bus.publish_json(HEARTBEAT_SUBJECT.to_owned(), &beat).await {
-            tracing::debug!(error = %e, "presence: heartbeat not sent");
+        match bus.publish_json(HEARTBEAT_SUBJECT.to_owned(), &beat).await {
+            Ok(()) => {}
+            // Down: the next heartbeat after the link is back says it all.
+            Err(BusError::Disconnected) => {}
+            // Anything else (e.g. a list beyond NATS's max_payload) repeats at every beat, and
+            // the other nodes will expire this one's users: say so loudly.
+            Err(e) => {
+                tracing::warn!(users = beat.users.len(), error = %e, "presence: heartbeat not sent")
+            }
         }
     }
 }
