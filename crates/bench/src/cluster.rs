@@ -109,7 +109,8 @@ impl Cluster {
                     let node = TestServer::builder()
                         .bin(bin)
                         .args(&args)
-                        .log_default("warn")
+                        // Not tower_http: each 503 of /readyz while the bus connects is an ERROR.
+                        .log_default("warn,tower_http=off")
                         .try_start()
                         .await
                         .with_context(|| format!("starting {name}"))?;
