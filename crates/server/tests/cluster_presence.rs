@@ -404,6 +404,31 @@ async fn a_friend_on_the_other_node_sees_the_user_come_and_go() {
 }
 
 #[tokio::test]
+async fn a_node_started_later_knows_who_is_online_on_the_others() {
+    let (pg, nats) = tokio::join!(PgServer::start(), NatsServer::start());
+    let a = TestServer::start_node(&pg.url(), &nats.url(), "node-a").await;
+    let (alice, ta) = a.account("alice").await;
+    let (bob, tb) = a.account("bob").await;
+    a.befriend((&alice, &ta), (&bob, &tb)).await;
+    let _on_a = online_at(&a, &alice, &ta, 7).await;
+
+    // Node B starts after alice logged in: it learns her from node A's heartbeats.
+    let b = TestServer::start_node(&pg.url(), &nats.url(), "node-b").await;
+    let deadline = Instant::now() + DEADLINE;
+    while !listed_online(&b, &tb, &alice).await {
+        assert!(Instant::now() < deadline, "node B never saw alice online");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // And node A learns bob, who logs in on node B.
+    let _on_b = online_at(&b, &bob, &tb, 1).await;
+    let deadline = Instant::now() + DEADLINE;
+    while !listed_online(&a, &ta, &bob).await {
+        assert!(Instant::now() < deadline, "node A never saw bob online");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
 async fn a_killed_nodes_users_go_offline_on_the_other_within_the_expiry() {
     let d = Deployment::start().await;
     let (alice, ta) = d.a.account("alice").await;
