@@ -95,19 +95,13 @@ impl Cluster {
                     // Named connections: pg_stat_activity then tells the nodes apart.
                     let pg_url = format!("{}?application_name={name}", pg.url());
                     let nats_url = nats.url();
-                    let mut args = vec![
-                        "--postgres",
-                        &pg_url,
-                        "--nats",
-                        &nats_url,
-                        "--node-name",
-                        &name,
-                    ];
+                    let mut args = vec!["--nats", &nats_url, "--node-name", &name];
                     let media = media.to_string_lossy();
                     args.extend(["--media-dir", &media]);
                     args.extend_from_slice(extra);
                     let node = TestServer::builder()
                         .bin(bin)
+                        .postgres(&pg_url)
                         .args(&args)
                         // Not tower_http: each 503 of /readyz while the bus connects is an ERROR.
                         .log_default("warn,tower_http=off")

@@ -6,10 +6,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 pub use hongyan_tests::TestServer;
 
-/// Starts `bin` on free loopback ports with `data_dir` (logs at `warn` unless `RUST_LOG`).
+/// Starts `bin` on free loopback ports with embedded SQLite in `data_dir` (whatever
+/// `$HONGYAN_TEST_POSTGRES` says: a benchmark names its backend), logs at `warn` unless
+/// `RUST_LOG`.
 pub async fn start(bin: &Path, data_dir: &Path, extra: &[&str]) -> Result<TestServer> {
     TestServer::builder()
         .bin(bin)
+        .sqlite()
         .data_dir(data_dir)
         .args(extra)
         .log_default("warn")
