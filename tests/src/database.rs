@@ -7,11 +7,15 @@
 
 use std::{
     io,
+    path::Path,
     sync::atomic::{AtomicU64, Ordering},
     time::{SystemTime, UNIX_EPOCH},
 };
 
 use tokio_postgres::NoTls;
+
+/// The file in a given data dir that names the database of the servers started on it.
+pub const DATA_DIR_MARKER: &str = ".hongyan-test-postgres";
 
 /// The environment variable naming the PostgreSQL server for the PostgreSQL pass.
 pub const TEST_POSTGRES_ENV: &str = "HONGYAN_TEST_POSTGRES";
@@ -44,6 +48,8 @@ pub struct TestDatabase {
     admin_url: String,
     name: String,
     url: String,
+    /// Left in place on drop (see [`Self::for_data_dir`]).
+    kept: bool,
 }
 
 impl TestDatabase {
@@ -68,7 +74,24 @@ impl TestDatabase {
             admin_url: server_url.to_owned(),
             url: with_database(server_url, &name)?,
             name,
+            kept: false,
         })
+    }
+
+    /// The database that belongs to the data dir `dir`, created on first use and named in
+    /// `dir/`[`DATA_DIR_MARKER`], so a server started again on the same data dir (a restart
+    /// from a test's point of view) finds its data. It outlives the server, like the data dir;
+    /// the pass's throwaway PostgreSQL takes it along at the end.
+    pub async fn for_data_dir(server_url: &str, dir: &Path) -> io::Result<String> {
+        let marker = dir.join(DATA_DIR_MARKER);
+        if let Ok(url) = std::fs::read_to_string(&marker) {
+            return Ok(url.trim().to_owned());
+        }
+        std::fs::create_dir_all(dir)?;
+        let mut db = Self::create(server_url).await?;
+        std::fs::write(&marker, db.url())?;
+        db.kept = true;
+        Ok(db.url.clone())
     }
 
     /// The database's URL (for `--postgres`).
@@ -83,6 +106,9 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
         // Drop may run inside a runtime (a test) or outside one: use a thread of its own.
         let (url, name) = (self.admin_url.clone(), self.name.clone());
         let dropped = std::thread::spawn(move || {

@@ -111,6 +111,11 @@ impl ServerBuilder {
         let (postgres, database) = match (&self.backend, test_postgres()) {
             (Backend::Sqlite, _) | (Backend::FromEnv, None) => (None, None),
             (Backend::Postgres(url), _) => (Some(url.clone()), None),
+            // A data dir the test chose may be started on again: it keeps its database.
+            (Backend::FromEnv, Some(server)) if matches!(data, DataDir::Given(_)) => {
+                let url = TestDatabase::for_data_dir(&server, data.path()).await?;
+                (Some(url), None)
+            }
             (Backend::FromEnv, Some(server)) => {
                 let db = TestDatabase::create(&server).await?;
                 (Some(db.url().to_owned()), Some(db))
