@@ -275,7 +275,7 @@ const EXPIRY_WAIT: Duration = Duration::from_secs(15);
 struct Deployment {
     a: TestServer,
     b: TestServer,
-    _nats: NatsServer,
+    nats: NatsServer,
     _pg: PgServer,
 }
 
@@ -294,7 +294,7 @@ impl Deployment {
         Self {
             a,
             b,
-            _nats: nats,
+            nats,
             _pg: pg,
         }
     }
@@ -597,4 +597,35 @@ async fn a_notice_changed_on_one_node_reaches_its_audience_on_both() {
         );
         conn.expect_silence(QUIET).await;
     }
+}
+
+#[tokio::test]
+async fn with_nats_down_a_notice_still_reaches_the_sessions_of_its_node() {
+    let mut d = Deployment::start().await;
+    d.a.process()
+        .create_admin("root", PASSWORD)
+        .await
+        .expect("admin");
+    let (_, admin) = d.a.login("root").await;
+    let (alice, ta) = d.a.account("alice").await;
+    let mut alice_on_a = online_at(&d.a, &alice, &ta, 1).await;
+
+    d.nats.kill();
+    let deadline = Instant::now() + DEADLINE;
+    while d.a.readyz().await.0 != 503 {
+        assert!(Instant::now() < deadline, "node A never noticed NATS down");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (st, n) =
+        d.a.post_as(
+            &admin,
+            "/api/v1/admin/broadcasts",
+            json!({"title": "Outage", "body": "still here", "audience": "all"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{n}");
+    let env = next_of_kind(&mut alice_on_a, kinds::BROADCAST_NOTIFY, DEADLINE).await;
+    let got: NoticeRef =
+        serde_json::from_str(env.data_content.as_deref().expect("content")).expect("notice ref");
+    assert_eq!(Some(got.id), n["id"].as_i64());
 }
