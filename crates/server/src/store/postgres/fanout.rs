@@ -5,14 +5,19 @@
 //! - a transaction takes every `users` row lock it needs in one step, in id order
 //!   ([`lock_users`]), before it allocates seqs (1:1 chat takes its two in id order too), so
 //!   fan-outs to overlapping members wait for each other instead of deadlocking;
-//! - a group's own row is locked before its members are read ([`lock_group`]: shared for a
-//!   message, exclusive for a membership change), so the member list cannot change between
-//!   reading it and writing the copies. Group row first, then user rows: always that order.
+//! - a group's own row is locked before its members are read (shared for a message, in
+//!   `hongyan_store_group_chat`; exclusive for a membership change, [`lock_group`]), so the
+//!   member list cannot change between reading it and writing the copies. Group row first,
+//!   then user rows: always that order.
+//!
+//! Group messages, the hot path, are written by one server-side function call (migration
+//! 0002, `hongyan_store_group_chat`) that follows the same order; the helpers here serve
+//! the events written by group, friend and account changes.
 
 use deadpool_postgres::{GenericClient, Transaction};
 use hongyan_protocol::{api::group_wire_id, now_ms};
 
-use super::{mailbox::next_seq, PostgresStore};
+use super::{mailbox::next_seq, refusal_or, PostgresStore};
 use crate::store::{ChatOutcome, Delivery, GroupChatOutcome, MailboxRow, NewGroupChat, StoreError};
 
 /// Locks the `users` rows of `ids` in id order (the lock `UPDATE … last_seq` takes) and
@@ -30,26 +35,13 @@ pub(super) async fn lock_users(tx: &Transaction<'_>, ids: &[i64]) -> Result<Vec<
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-/// How a transaction locks a group's row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum GroupLock {
-    /// Messages: many may fan out at once, but the members cannot change meanwhile.
-    Share,
-    /// Membership, name and owner changes: one at a time, and no fan-out meanwhile.
-    Exclusive,
-}
-
-/// Locks group `gid`'s row; returns its owner, or `None` if there is no such group.
-pub(super) async fn lock_group(
-    tx: &Transaction<'_>,
-    gid: i64,
-    mode: GroupLock,
-) -> Result<Option<i64>, StoreError> {
-    let sql = match mode {
-        GroupLock::Share => "SELECT owner_id FROM chat_groups WHERE id = $1 FOR SHARE",
-        GroupLock::Exclusive => "SELECT owner_id FROM chat_groups WHERE id = $1 FOR UPDATE",
-    };
-    let stmt = tx.prepare_cached(sql).await?;
+/// Locks group `gid`'s row for a membership, name or owner change (one at a time, and no
+/// message fans out meanwhile: `hongyan_store_group_chat` share-locks it); returns its
+/// owner, or `None` if there is no such group.
+pub(super) async fn lock_group(tx: &Transaction<'_>, gid: i64) -> Result<Option<i64>, StoreError> {
+    let stmt = tx
+        .prepare_cached("SELECT owner_id FROM chat_groups WHERE id = $1 FOR UPDATE")
+        .await?;
     Ok(tx.query_opt(&stmt, &[&gid]).await?.map(|r| r.get(0)))
 }
 
@@ -200,77 +192,44 @@ pub(super) async fn fan_out_event(
 
 impl PostgresStore {
     /// Stores a group message in every member's mailbox: dedupe on `(from, fp)`, membership
-    /// check, fan-out on write; one transaction, committed before this returns.
+    /// check, fan-out on write. One call of `hongyan_store_group_chat` (migration 0002) in
+    /// autocommit: one round trip, atomic, committed before this returns; it locks as
+    /// described above (group row shared, then the members' rows in id order).
     pub async fn store_group_chat(
         &self,
         msg: NewGroupChat,
     ) -> Result<GroupChatOutcome, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        // Claim (from, fp) first, as 1:1 chat does: a concurrent duplicate waits for us.
-        let claimed = tx
-            .execute(
-                &tx.prepare_cached(
-                    "INSERT INTO sent (from_id, fp, seq, sm) VALUES ($1, $2, 0, 0)
-                 ON CONFLICT DO NOTHING",
-                )
-                .await?,
-                &[&msg.from, &msg.fp],
-            )
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("SELECT * FROM hongyan_store_group_chat($1, $2, $3, $4, $5, $6, $7)")
             .await?;
-        if claimed == 0 {
-            let row = tx
-                .query_one(
-                    &tx.prepare_cached("SELECT seq, sm FROM sent WHERE from_id = $1 AND fp = $2")
-                        .await?,
-                    &[&msg.from, &msg.fp],
-                )
-                .await?;
+        let row = client
+            .query_one(
+                &stmt,
+                &[
+                    &msg.from,
+                    &msg.group_id,
+                    &group_wire_id(msg.group_id),
+                    &msg.fp,
+                    &msg.typeu,
+                    &msg.content,
+                    &now_ms(),
+                ],
+            )
+            .await
+            .map_err(refusal_or)?;
+        let (seq, sm) = (row.get(1), row.get(2));
+        if row.get(0) {
             return Ok(GroupChatOutcome {
-                outcome: ChatOutcome::Duplicate {
-                    seq: row.get(0),
-                    sm: row.get(1),
-                },
+                outcome: ChatOutcome::Duplicate { seq, sm },
                 copies: Vec::new(),
             });
         }
-        if lock_group(&tx, msg.group_id, GroupLock::Share)
-            .await?
-            .is_none()
-        {
-            return Err(StoreError::NotAllowed);
-        }
-        let members = member_ids(&tx, msg.group_id).await?;
-        if members.binary_search(&msg.from).is_err() {
-            return Err(StoreError::NotAllowed);
-        }
-        let members = lock_users(&tx, &members).await?;
-        let sm = now_ms();
-        let copies = fan_out(
-            &tx,
-            msg.group_id,
-            &members,
-            msg.from,
-            &msg.fp,
-            msg.typeu,
-            &msg.content,
-            sm,
-        )
-        .await?;
-        let own = copies
-            .iter()
-            .find(|(user, _)| *user == msg.from)
-            .map_or(0, |(_, seq)| *seq);
-        tx.execute(
-            &tx.prepare_cached("UPDATE sent SET seq = $3, sm = $4 WHERE from_id = $1 AND fp = $2")
-                .await?,
-            &[&msg.from, &msg.fp, &own, &sm],
-        )
-        .await?;
-        tx.commit().await?;
+        let members: Vec<i64> = row.get(3);
+        let seqs: Vec<i64> = row.get(4);
         Ok(GroupChatOutcome {
-            outcome: ChatOutcome::Stored { seq: own, sm },
-            copies,
+            outcome: ChatOutcome::Stored { seq, sm },
+            copies: members.into_iter().zip(seqs).collect(),
         })
     }
 }

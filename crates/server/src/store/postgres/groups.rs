@@ -13,7 +13,7 @@ use hongyan_protocol::{
 use tokio_postgres::Row;
 
 use super::{
-    fanout::{fan_out_event, lock_group, lock_users, member_ids, push_event, GroupLock},
+    fanout::{fan_out_event, lock_group, lock_users, member_ids, push_event},
     PostgresStore,
 };
 use crate::store::{fanout::event_fp, groups::event_content, Delivery, StoreError};
@@ -60,9 +60,7 @@ async fn group_for(client: &impl GenericClient, me: i64, gid: i64) -> Result<Gro
 /// Locks `gid` for a change by member `me`: its owner, or [`StoreError::NotFound`] when
 /// there is no such group or `me` is not in it.
 async fn lock_for_change(tx: &Transaction<'_>, me: i64, gid: i64) -> Result<i64, StoreError> {
-    let owner = lock_group(tx, gid, GroupLock::Exclusive)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let owner = lock_group(tx, gid).await?.ok_or(StoreError::NotFound)?;
     if !is_member(tx, gid, me).await? {
         return Err(StoreError::NotFound);
     }

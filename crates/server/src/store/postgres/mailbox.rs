@@ -3,99 +3,40 @@
 use deadpool_postgres::Transaction;
 use hongyan_protocol::now_ms;
 
-use super::{friends::are_friends, PostgresStore};
+use super::{refusal_or, PostgresStore};
 use crate::store::{ChatOutcome, MailboxRow, NewChat, StoreError};
-
-const INSERT_ROW: &str =
-    "INSERT INTO mailbox (user_id, seq, fp, from_id, to_id, typeu, content, sm)
-                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 impl PostgresStore {
     /// Stores a chat message: deduplicates on `(from, fp)`, allocates the recipient's next
     /// seq, writes the recipient's copy and (unless it is a note to self) the sender's copy.
-    /// One transaction, committed before this returns.
+    /// One call of `hongyan_store_chat` (migration 0002) in autocommit: one round trip,
+    /// atomic, committed before this returns.
     pub async fn store_chat(&self, msg: NewChat) -> Result<ChatOutcome, StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        // Claim (from, fp) first: a concurrent duplicate (another node, a resend) blocks on
-        // this row until our commit, then finds it taken and answers with our seq.
-        let claimed = tx
-            .execute(
-                &tx.prepare_cached(
-                    "INSERT INTO sent (from_id, fp, seq, sm) VALUES ($1, $2, 0, 0)
-                 ON CONFLICT DO NOTHING",
-                )
-                .await?,
-                &[&msg.from, &msg.fp],
-            )
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("SELECT * FROM hongyan_store_chat($1, $2, $3, $4, $5, $6, $7)")
             .await?;
-        if claimed == 0 {
-            let row = tx
-                .query_one(
-                    &tx.prepare_cached("SELECT seq, sm FROM sent WHERE from_id = $1 AND fp = $2")
-                        .await?,
-                    &[&msg.from, &msg.fp],
-                )
-                .await?;
-            return Ok(ChatOutcome::Duplicate {
-                seq: row.get(0),
-                sm: row.get(1),
-            });
-        }
-        if msg.friends_only && msg.to != msg.from && !are_friends(&tx, msg.from, msg.to).await? {
-            // Only on this failure path: tell a missing recipient (1107) from a stranger (1101).
-            let exists = tx
-                .query_opt(
-                    &tx.prepare_cached("SELECT 1 FROM users WHERE id = $1")
-                        .await?,
-                    &[&msg.to],
-                )
-                .await?
-                .is_some();
-            return Err(if exists {
-                StoreError::NotAllowed
-            } else {
-                StoreError::NoSuchUser
-            });
-        }
-        let sm = now_ms();
-        let to = msg.to.to_string();
-        // Row locks in id order, so a→b and b→a at once cannot deadlock.
-        let (seq, own) = if msg.to == msg.from {
-            (next_seq(&tx, msg.to).await?, None)
-        } else if msg.from < msg.to {
-            let own = next_seq(&tx, msg.from).await?;
-            (next_seq(&tx, msg.to).await?, Some(own))
-        } else {
-            let seq = next_seq(&tx, msg.to).await?;
-            (seq, Some(next_seq(&tx, msg.from).await?))
-        };
-        let insert = tx.prepare_cached(INSERT_ROW).await?;
-        let copies = std::iter::once((msg.to, seq)).chain(own.map(|own| (msg.from, own)));
-        for (owner, owner_seq) in copies {
-            tx.execute(
-                &insert,
+        let row = client
+            .query_one(
+                &stmt,
                 &[
-                    &owner,
-                    &owner_seq,
-                    &msg.fp,
                     &msg.from,
-                    &to,
+                    &msg.to,
+                    &msg.fp,
                     &msg.typeu,
                     &msg.content,
-                    &sm,
+                    &now_ms(),
+                    &msg.friends_only,
                 ],
             )
-            .await?;
-        }
-        tx.execute(
-            &tx.prepare_cached("UPDATE sent SET seq = $3, sm = $4 WHERE from_id = $1 AND fp = $2")
-                .await?,
-            &[&msg.from, &msg.fp, &seq, &sm],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(ChatOutcome::Stored { seq, sm })
+            .await
+            .map_err(refusal_or)?;
+        let (seq, sm) = (row.get(1), row.get(2));
+        Ok(if row.get(0) {
+            ChatOutcome::Duplicate { seq, sm }
+        } else {
+            ChatOutcome::Stored { seq, sm }
+        })
     }
 
     /// The newest seq in `user_id`'s mailbox (0 when empty or no such user).

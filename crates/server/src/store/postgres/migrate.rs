@@ -8,10 +8,16 @@ use deadpool_postgres::Client;
 use crate::store::StoreError;
 
 /// `(version, sql)` in order; a version is never edited once released, only added after.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../migrations/postgres/0002_message_functions.sql"),
+    ),
+];
 
 /// The advisory lock key every node migrates under ("hongyan" in ASCII).
 pub const LOCK_KEY: i64 = 0x0068_6f6e_6779_616e;

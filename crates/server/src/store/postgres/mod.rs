@@ -23,7 +23,7 @@ use std::time::Duration;
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
-use tokio_postgres::NoTls;
+use tokio_postgres::{error::SqlState, NoTls};
 
 use super::StoreError;
 
@@ -94,6 +94,19 @@ impl PostgresStore {
     /// A pooled connection.
     async fn client(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(pool_error)
+    }
+}
+
+/// SQLSTATEs the message functions (migration 0002) raise for a refusal.
+const REFUSED_NOT_ALLOWED: &str = "HY101";
+const REFUSED_NO_SUCH_USER: &str = "HY107";
+
+/// A driver error, or the [`StoreError`] a server-side function refused with.
+fn refusal_or(e: tokio_postgres::Error) -> StoreError {
+    match e.code().map(SqlState::code) {
+        Some(REFUSED_NOT_ALLOWED) => StoreError::NotAllowed,
+        Some(REFUSED_NO_SUCH_USER) => StoreError::NoSuchUser,
+        _ => StoreError::Postgres(e),
     }
 }
 

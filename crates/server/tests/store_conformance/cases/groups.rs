@@ -426,6 +426,76 @@ pub async fn a_group_holds_500_and_fans_out_one_copy_per_member_at_its_own_seq(s
     assert_eq!(group.member_count, 500);
 }
 
+pub async fn concurrent_duplicates_of_a_group_message_store_it_once(store: &Nodes) {
+    let mut users = Vec::new();
+    for i in 0..4 {
+        users.push(user(store, &format!("u{i}")).await);
+    }
+    let (g, _) = store
+        .create_group(users[0], "dups".into(), users[1..].to_vec(), false)
+        .await
+        .expect("create");
+    let gid = gid_of(&g.group_id);
+    let before = store.last_seq(users[2]).await.expect("seq");
+    // Each of 10 messages sent 4 times at once, alternating nodes (a resend racing the
+    // original on another node).
+    let mut tasks = Vec::new();
+    for n in 0..10 {
+        for copy in 0..4 {
+            let node: Store = if copy % 2 == 0 {
+                (**store).clone()
+            } else {
+                store.other_node().clone()
+            };
+            let from = users[1];
+            tasks.push(tokio::spawn(async move {
+                let out = node
+                    .store_group_chat(group_chat(from, gid, &format!("d{n}")))
+                    .await
+                    .expect("group chat");
+                (n, out)
+            }));
+        }
+    }
+    let mut stored = std::collections::HashMap::new();
+    let mut duplicates = Vec::new();
+    for t in tasks {
+        let (n, out) = t.await.expect("join");
+        match out.outcome {
+            ChatOutcome::Stored { .. } => {
+                let members: Vec<i64> = out.copies.iter().map(|c| c.0).collect();
+                assert_eq!(members, users);
+                for &(u, seq) in &out.copies {
+                    let rows = store.mailbox_after(u, seq - 1, 1).await.expect("rows");
+                    assert_eq!(rows[0].fp, format!("d{n}"), "copy of d{n} to {u}");
+                }
+                assert!(stored.insert(n, out.outcome).is_none(), "d{n} stored twice");
+            }
+            ChatOutcome::Duplicate { .. } => {
+                assert!(out.copies.is_empty());
+                duplicates.push((n, out.outcome));
+            }
+        }
+    }
+    assert_eq!((stored.len(), duplicates.len()), (10, 30));
+    // A duplicate answers with the original's seq and accept time.
+    for (n, dup) in duplicates {
+        let original = stored[&n];
+        assert_eq!(
+            dup,
+            ChatOutcome::Duplicate {
+                seq: original.seq(),
+                sm: original.sm()
+            }
+        );
+    }
+    // Each member got each message once.
+    for &u in &users {
+        assert_gapless(store, u).await;
+    }
+    assert_eq!(store.last_seq(users[2]).await.expect("seq"), before + 10);
+}
+
 pub async fn concurrent_fan_outs_to_overlapping_members_neither_deadlock_nor_leave_gaps(
     store: &Nodes,
 ) {

@@ -120,6 +120,28 @@ pub async fn unknown_recipient_or_stranger_stores_nothing(store: &Nodes) {
     assert!(matches!(ok, Ok(ChatOutcome::Stored { .. })), "{ok:?}");
 }
 
+pub async fn a_missing_user_on_either_side_leaves_the_other_mailbox_untouched(store: &Nodes) {
+    let a = user(store, "alice").await;
+    let b = user(store, "bob").await;
+    store.store_chat(chat(a, b, "before")).await.expect("store");
+    // The missing user's id above and below the existing one's (seq counters are locked in
+    // id order, so either may be the one found missing after the other was advanced), as
+    // sender and as recipient.
+    for (from, to) in [(99999, a), (a, 5), (5, a)] {
+        let err = store
+            .store_chat(chat(from, to, &format!("{from}-{to}")))
+            .await;
+        assert!(matches!(err, Err(StoreError::NoSuchUser)), "{err:?}");
+    }
+    assert_eq!(store.last_seq(a).await.expect("seq"), 1);
+    assert_eq!(mailbox_seqs(store, a).await, [1]);
+    // Nothing was claimed either: the fp is still free for a real message.
+    assert!(matches!(
+        store.store_chat(chat(a, b, "99999-10001")).await,
+        Ok(ChatOutcome::Stored { seq: 2, .. })
+    ));
+}
+
 pub async fn concurrent_writers_get_consecutive_seqs_without_gaps(store: &Nodes) {
     let target = user(store, "target").await;
     let mut senders = Vec::new();
