@@ -4,7 +4,7 @@
 use std::{path::Path, time::Duration};
 
 use futures_util::StreamExt;
-use hongyan_tests::{daemon::children_of, NatsServer, PgServer};
+use hongyan_tests::{daemon::children_of, NatsServer, PgServer, TestDatabase};
 use tokio::{sync::mpsc, time::timeout};
 use tokio_postgres::NoTls;
 
@@ -136,4 +136,69 @@ async fn nats_delivers_and_the_client_notices_it_going_down_and_back() {
         .unwrap();
     let msg = timeout(WAIT, sub.next()).await.unwrap().unwrap();
     assert_eq!(&msg.payload[..], b"second");
+}
+
+async fn database_exists(admin: &tokio_postgres::Client, name: &str) -> bool {
+    admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .unwrap()
+        .is_some()
+}
+
+/// The PostgreSQL pass's per-server databases: fresh and separate, gone with their owner; the
+/// one of a chosen data dir found again on the next start there and kept.
+#[tokio::test]
+async fn test_databases_are_fresh_per_server_and_follow_their_data_dir() {
+    let pg = PgServer::start().await;
+    let server = pg.url();
+    let admin = pg_client(&server).await;
+
+    let (a, b) = tokio::join!(TestDatabase::create(&server), TestDatabase::create(&server));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_ne!(a.name(), b.name());
+    let prefix = format!("postgres://hongyan@127.0.0.1:{}/", pg.port());
+    assert_eq!(a.url(), format!("{prefix}{}", a.name()));
+    pg_client(a.url())
+        .await
+        .batch_execute("CREATE TABLE only_in_a (x INT)")
+        .await
+        .unwrap();
+    assert!(pg_client(b.url())
+        .await
+        .batch_execute("SELECT * FROM only_in_a")
+        .await
+        .is_err());
+    // Dropped even while a session is open on it (a killed server's may linger).
+    let lingering = pg_client(a.url()).await;
+    let name = a.name().to_owned();
+    drop(a);
+    assert!(
+        !database_exists(&admin, &name).await,
+        "dropped with its owner"
+    );
+    assert!(lingering.query_one("SELECT 1", &[]).await.is_err());
+    assert!(database_exists(&admin, b.name()).await);
+
+    let dir = tempfile::tempdir().unwrap();
+    let first = TestDatabase::for_data_dir(&server, dir.path())
+        .await
+        .unwrap();
+    let again = TestDatabase::for_data_dir(&server, dir.path())
+        .await
+        .unwrap();
+    assert_eq!(
+        first, again,
+        "a start on the same data dir finds its database"
+    );
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = TestDatabase::for_data_dir(&server, other_dir.path())
+        .await
+        .unwrap();
+    assert_ne!(first, other);
+    let kept = first.rsplit('/').next().unwrap().to_owned();
+    assert!(
+        database_exists(&admin, &kept).await,
+        "kept like the data dir"
+    );
 }
