@@ -250,6 +250,9 @@ pub struct Presence {
     changes: mpsc::UnboundedSender<i64>,
     settles: mpsc::UnboundedSender<oneshot::Sender<()>>,
     feeds: Mutex<Option<Feeds>>,
+    /// Held while a message is composed and sent: what goes out is in the order it was read
+    /// (a heartbeat read before a login must not go out after that login's "online").
+    sending: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Presence {
@@ -274,6 +277,7 @@ impl Presence {
             directory: Mutex::new(Directory::new(bus.node())),
             changes,
             settles,
+            sending: tokio::sync::Mutex::new(()),
             feeds: Mutex::new(Some(Feeds {
                 presence,
                 changes: changes_rx,
@@ -317,6 +321,7 @@ impl Presence {
     /// connection's order, so every node counts the user online here before the old node's
     /// "offline", and the old node's own decision sees it too (see [`Presence::settle`]).
     pub async fn logging_in(&self, bus: &Bus, user: i64) {
+        let _turn = self.sending.lock().await;
         self.publish_change(bus, user, true).await;
     }
 
@@ -367,11 +372,12 @@ impl Presence {
                     Vec::new()
                 }
                 Some(user) = changes.recv() => {
+                    let _turn = self.sending.lock().await;
                     self.publish_change(bus, user, local.is_here(user)).await;
                     Vec::new()
                 }
                 _ = heartbeat.tick() => {
-                    self.publish_heartbeat(bus, local.online_here(), false).await;
+                    self.send_heartbeat(bus, local).await;
                     Vec::new()
                 }
                 _ = sweep.tick() => {
@@ -383,7 +389,7 @@ impl Presence {
                         link_was_down = false;
                         self.directory().forgive(Instant::now());
                         // Back on the bus: say who is here now rather than at the next beat.
-                        self.publish_heartbeat(bus, local.online_here(), false).await;
+                        self.send_heartbeat(bus, local).await;
                     }
                     self.directory().expire(Instant::now(), self.timing.expiry)
                 }
@@ -413,6 +419,13 @@ impl Presence {
             tracing::warn!(subject, error = %e, "presence: dropping undecodable message");
             Vec::new()
         })
+    }
+
+    /// Reads this node's users and sends them, in turn with the other messages.
+    async fn send_heartbeat(&self, bus: &Bus, local: &dyn LocalSessions) {
+        let _turn = self.sending.lock().await;
+        self.publish_heartbeat(bus, local.online_here(), false)
+            .await;
     }
 
     async fn publish_change(&self, bus: &Bus, user: i64, online: bool) {
