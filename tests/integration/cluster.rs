@@ -2,10 +2,13 @@
 //! and one real nats-server, driven by real SDK clients. Users on different nodes befriend and
 //! chat (receipts included), a group spans three nodes, an offline user syncs on a third
 //! node, a SIGKILLed node's users fail over through the balancer without losing or
-//! duplicating anything ACKed, a login on another node kicks the older session, and NATS
-//! going down delays delivery but never loses an ACKed message.
+//! duplicating anything ACKed, a login on another node kicks the older session, NATS going
+//! down delays delivery but never loses an ACKed message, and an image uploaded to one node
+//! opens through another (the shared media dir).
 
 use hongyan_protocol::kinds;
+use hongyan_sdk::media::cache::sha256_hex;
+use hongyan_sdk::media::{sample, ImageQuality};
 use hongyan_sdk::model::FriendRequestStatus;
 use hongyan_sdk::{ConnectionState, Event, Message, MessageStatus};
 use hongyan_tests::{acked, assert_texts, wait_until, TestClient, TestCluster, Via};
@@ -423,4 +426,51 @@ async fn messages_sent_while_nats_is_down_arrive_at_the_next_login() {
     let bob = bob.restart().await;
     let conv = bob.wait_conversation_len(&alice.user_id, texts.len()).await;
     assert_texts(&conv, &texts);
+}
+
+#[tokio::test]
+async fn an_image_uploaded_to_one_node_opens_through_another() {
+    let cluster = TestCluster::start(2).await;
+    let alice = cluster.register(0, "alice", Via::Tcp).await;
+    let mut bob = cluster.register(1, "bob", Via::Ws).await;
+    alice.befriend(&bob).await;
+    bob.wait_connected().await;
+
+    let photo = sample::jpeg(&sample::photo(900, 600, 7), 90, None);
+    let prepared = alice
+        .client
+        .prepare_image(photo, ImageQuality::Standard)
+        .await
+        .expect("prepare");
+    // Uploaded over node0's HTTP API into the shared media dir (its row in PostgreSQL)...
+    let sent = alice
+        .client
+        .send_image(&bob.user_id, &prepared)
+        .await
+        .expect("send");
+    let got = received_id(&mut bob, &sent.id).await;
+    let content = got.image().expect("an image").clone();
+    assert_eq!(content, prepared.content());
+    // ...and downloaded by Bob through node1.
+    let path = bob
+        .client
+        .media_path(&content.sha256)
+        .await
+        .expect("download via node1");
+    let bytes = std::fs::read(&path).expect("read the downloaded image");
+    assert_eq!(
+        (sha256_hex(&bytes), bytes.len() as u64),
+        (content.sha256.clone(), content.size)
+    );
+    let thumb = bob
+        .client
+        .media_path(&content.thumb.sha256)
+        .await
+        .expect("thumbnail via node1");
+    let thumb = std::fs::read(&thumb).expect("read the downloaded thumbnail");
+    assert_eq!(sha256_hex(&thumb), content.thumb.sha256);
+    let files = std::fs::read_dir(cluster.media_dir())
+        .expect("the shared media dir")
+        .count();
+    assert!(files > 0, "the upload landed in the shared media dir");
 }
