@@ -22,4 +22,6 @@ log "ui: build (ui/dist)"
 npm run -s -w ui build
 log "ui: end to end (playwright-core + chromium, fake IPC)"
 node tests/e2e/ui/run.mjs
+log "ui: hostile text, CSP, remote content (playwright-core + chromium, fake IPC)"
+node tests/e2e/ui/xss.mjs
 log "ui: all passed"

@@ -28,7 +28,8 @@ export const CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-export function serve(root) {
+/** Serves `root`; `csp: null` serves without any policy (to show escaping holds by itself). */
+export function serve(root, { csp = CSP } = {}) {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://x");
@@ -43,7 +44,7 @@ export function serve(root) {
       const body = await readFile(file);
       res.writeHead(200, {
         "content-type": TYPES[extname(file)] ?? "application/octet-stream",
-        "content-security-policy": CSP,
+        ...(csp ? { "content-security-policy": csp } : {}),
         "cache-control": "no-store",
       });
       res.end(body);

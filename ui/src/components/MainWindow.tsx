@@ -256,7 +256,9 @@ function Main({ account, settings, info, onSettingsChange, onLogout }: Props) {
               focus={focus && focus.conversationId === selected ? focus : null}
             />
             {isGroup && infoOpen && (
-              <GroupInfo key={selected} groupId={selected} me={account.user_id} onClose={() => setInfoOpen(false)} onLeft={() => setInfoOpen(false)} />
+              // Its own key: a sibling with the chat's key confused React (switching away from a
+              // group with the panel open left that group's chat mounted beside the next one).
+              <GroupInfo key={`info-${selected}`} groupId={selected} me={account.user_id} onClose={() => setInfoOpen(false)} onLeft={() => setInfoOpen(false)} />
             )}
           </div>
         ) : (
