@@ -16,12 +16,15 @@
 //!   ([`search`]).
 //! - Images and stickers (issue 7): received ones render through the `hymedia` scheme, the
 //!   viewer, an image sent from the file input arrives intact ([`media`]).
+//! - Hostile text (issue 9): markup in a nickname, a message, a friend request and a group
+//!   name shows as text, runs nothing, loads nothing remote, no CSP violation ([`xss`]).
 
 mod desktop;
 mod harness;
 mod media;
 mod search;
 mod social;
+mod xss;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
