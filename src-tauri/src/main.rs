@@ -14,8 +14,11 @@ fn main() {
     if std::env::var_os(JSC_JIT_ENV).is_none() {
         std::env::set_var(JSC_JIT_ENV, "false");
     }
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HONGYAN_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("HONGYAN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,hongyan_app=info"));
+    for directive in hongyan_sdk::LOG_REDACTION_DIRECTIVES {
+        filter = filter.add_directive(directive.parse().expect("a valid static directive"));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

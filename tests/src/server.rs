@@ -36,6 +36,8 @@ pub struct ServerBuilder {
     backend: Backend,
     quiet: bool,
     log_default: String,
+    log_filter: Option<String>,
+    log_file: Option<PathBuf>,
 }
 
 impl Default for ServerBuilder {
@@ -47,6 +49,8 @@ impl Default for ServerBuilder {
             backend: Backend::FromEnv,
             quiet: false,
             log_default: "info".into(),
+            log_filter: None,
+            log_file: None,
         }
     }
 }
@@ -99,6 +103,19 @@ impl ServerBuilder {
     /// `RUST_LOG` for the server when the environment sets none; default `info`.
     pub fn log_default(mut self, filter: impl Into<String>) -> Self {
         self.log_default = filter.into();
+        self
+    }
+
+    /// `RUST_LOG` for the server whatever the environment says (e.g. `trace` for a test
+    /// that reads every log line).
+    pub fn log_filter(mut self, filter: impl Into<String>) -> Self {
+        self.log_filter = Some(filter.into());
+        self
+    }
+
+    /// Writes the server's stderr (its logs) to this file (appending) instead of inheriting it.
+    pub fn log_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.log_file = Some(path.into());
         self
     }
 
@@ -368,14 +385,21 @@ async fn spawn(
         .env_remove("HONGYAN_TCP_ADDR")
         .env(
             "RUST_LOG",
-            std::env::var("RUST_LOG").unwrap_or_else(|_| opts.log_default.clone()),
+            opts.log_filter.clone().unwrap_or_else(|| {
+                std::env::var("RUST_LOG").unwrap_or_else(|_| opts.log_default.clone())
+            }),
         )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(if opts.quiet {
-            Stdio::null()
-        } else {
-            Stdio::inherit()
+        .stderr(match &opts.log_file {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?,
+            ),
+            None if opts.quiet => Stdio::null(),
+            None => Stdio::inherit(),
         })
         .kill_on_drop(true);
     let mut child = cmd

@@ -39,10 +39,13 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    let mut filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    for directive in hongyan_sdk::LOG_REDACTION_DIRECTIVES {
+        filter = filter.add_directive(directive.parse().expect("a valid static directive"));
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

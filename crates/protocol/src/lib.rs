@@ -21,6 +21,12 @@ pub use version::{ClientVersion, Platform};
 /// The user id the server speaks as (`from`/`to` = `"0"`).
 pub const SERVER_ID: &str = "0";
 
+/// `tracing` filter directives every Hongyan binary (server, app, CLI) adds after its own
+/// filter, so they hold whatever `RUST_LOG` says: the WebSocket library prints every
+/// message at `trace` (a login frame's token, chat bodies), so it is capped at `debug`
+/// (docs/RELIABILITY.md, "Secrets").
+pub const LOG_REDACTION_DIRECTIVES: &[&str] = &["tungstenite=debug", "tokio_tungstenite=debug"];
+
 /// Current wall-clock time in milliseconds since the Unix epoch, as `sm` and
 /// `firstLoginTime` carry it.
 pub fn now_ms() -> i64 {

@@ -54,6 +54,8 @@ pub use error::{Error, Result};
 pub use events::{ConnectionState, Event};
 /// Application message kinds (`typeu`) and the core_level each needs.
 pub use hongyan_protocol::kinds;
+/// For the app's and the CLI's log filters (docs/RELIABILITY.md, "Secrets").
+pub use hongyan_protocol::LOG_REDACTION_DIRECTIVES;
 pub use model::{
     Account, Conversation, HistoryCursor, Message, MessageStatus, RegisteredUser, User,
 };
