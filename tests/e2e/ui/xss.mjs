@@ -202,6 +202,15 @@ async function pass(label, csp) {
     await tid("nav-contacts").click();
     await literal('[data-testid="friend"][data-id="66"]', NICK);
     await literal('[data-testid="friend-request"]', NICK2);
+    // The handle after the name is not reversed by the name's override.
+    const handle = await page.evaluate(() => {
+      const h = document.querySelector('[data-testid="friend-request"] .contact-handle');
+      const r = document.createRange();
+      const t = [...h.childNodes].find((n) => n.data === "evil2"); // React's "@" and the name
+      const x = (i) => (r.setStart(t, i), r.setEnd(t, i + 1), r.getBoundingClientRect().left);
+      return [x(0), x(1), x(2)];
+    });
+    assert(handle[0] < handle[1] && handle[1] < handle[2], `"@evil2" drawn in order: ${handle}`);
     await literal('[data-testid="friend-request"] .request-message', REQUEST_MSG);
     await clean("contacts");
     await tid("add-friend-button").click();
@@ -223,11 +232,39 @@ async function pass(label, csp) {
       [GROUP],
     );
     for (const b of BODIES.slice(0, 3)) await fake(([b]) => window.__fake.groupMessage("g1", "66", b), [b]);
+    // Trudy (a right-to-left override in her name) joins and leaves: "‮evil… left the group".
+    await fake(() => {
+      window.__fake.groupChange("g1", "members_added", "66", ["67"]);
+      window.__fake.groupChange("g1", "member_left", "67", ["67"]);
+    });
     await literal('[data-testid="conversation"][data-id="g1"] .conv-name', GROUP);
     await row("g1").click();
     await literal('[data-testid="chat-name"]', GROUP);
     await literal('[data-testid="system-line"]', `${NICK} renamed the group to “${GROUP}”`);
     await literal('[data-testid="message-sender"]', NICK);
+    await literal('[data-testid="system-line"]', `${NICK2} left the group`);
+    // The override stays inside the name: "left" after it still reads left to right. (Not
+    // yet in the chat list's preview: that sentence comes whole from the SDK's preview.)
+    for (const css of ['[data-testid="system-line"]']) {
+      const order = await page.evaluate(
+        ([css, nick]) => {
+          const el = [...document.querySelectorAll(css)].find((e) => e.textContent === `${nick} left the group`);
+          const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+          let node;
+          while ((node = walker.nextNode()) && !node.data.includes(" left")) {}
+          const at = node.data.indexOf(" left") + 1;
+          const x = (i) => {
+            const r = document.createRange();
+            r.setStart(node, i);
+            r.setEnd(node, i + 1);
+            return r.getBoundingClientRect().left;
+          };
+          return [x(at), x(at + 1), x(at + 2), x(at + 3)];
+        },
+        [css, NICK2],
+      );
+      assert(order.every((v, i) => i === 0 || v > order[i - 1]), `${css}: "left" drawn in order: ${order}`);
+    }
     for (const b of BODIES.slice(0, 3)) await literal('[data-testid="message"] .bubble-text', b);
     await tid("group-info-button").click();
     await literal('[data-testid="group-info-name"]', GROUP);

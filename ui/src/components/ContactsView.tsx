@@ -34,7 +34,8 @@ function IncomingRow({ r, onError }: { r: FriendRequest; onError: (e: string | n
       <Avatar id={r.from.user_id} name={name} size={40} />
       <div className="contact-body">
         <div className="contact-name">
-          {name} <span className="contact-handle">@{r.from.username}</span>
+          {/* <bdi>: a right-to-left override in the name must not reverse the handle. */}
+          <bdi>{name}</bdi> <span className="contact-handle">@{r.from.username}</span>
         </div>
         {/* The request message is the sender's text: rendered as text only. */}
         {r.message && <div className="request-message">{r.message}</div>}

@@ -1,4 +1,4 @@
-import { memo } from "react";
+import { memo, type ReactNode } from "react";
 import type { Conversation } from "../ipc";
 import { useI18n } from "../i18n";
 import { conversationKind, NOTICES_ID, parseGroupEvent, parseNotice } from "../lib/conversation";
@@ -8,7 +8,7 @@ import { useSocial } from "../lib/social";
 import { useDisplayNames } from "../lib/users";
 import { Avatar } from "./Avatar";
 import { MegaphoneIcon } from "./icons";
-import { groupEventText } from "./SystemLine";
+import { groupEventNodes } from "./SystemLine";
 
 /** The notices pinned on top, then newest activity first; ties by id so the order is stable. */
 export function sortConversations(list: Conversation[]): Conversation[] {
@@ -29,13 +29,13 @@ function Preview({ c, me }: { c: Conversation; me: string }) {
   const ev = kind === "group" && text ? parseGroupEvent(text) : null;
   const ids = ev ? [ev.by, ...ev.members] : [];
   const names = useDisplayNames(ids);
-  let shown: string | null = text;
+  let shown: ReactNode = text;
   if (notice) shown = notice.title || notice.body;
   // The SDK's preview of a notice is "[Notice] <title>": the row's icon already says so.
   else if (kind === "notices" && text?.startsWith("[Notice] ")) shown = text.slice("[Notice] ".length);
   else if (ev) {
     const byId = new Map(ids.map((id, i) => [id, names[i]]));
-    shown = groupEventText(ev, (id) => byId.get(id) ?? id, me, t);
+    shown = groupEventNodes(ev, (id) => byId.get(id) ?? id, me, t);
   }
   return <span className={`conv-last${shown ? "" : " muted"}`}>{shown ?? t("list.noMessages")}</span>;
 }

@@ -1,11 +1,11 @@
-import { screen } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../ipc";
 import { translate } from "../i18n";
 import { parseGroupEvent, type GroupEvent } from "../lib/conversation";
 import { msg, renderI18n, user } from "../test/render";
 import { NoticeCard } from "./NoticeCard";
-import { groupEventText, SystemLine } from "./SystemLine";
+import { groupEventNodes, groupEventText, SystemLine } from "./SystemLine";
 
 vi.mock("../ipc");
 
@@ -38,8 +38,19 @@ describe("group events", () => {
   it("render centered with resolved names; a group name with HTML stays text", async () => {
     const content = JSON.stringify({ ...ev("created", "2", ["2", "3"], "<img src=x onerror=alert(1)>"), members: ["2", "3"] });
     renderI18n(<SystemLine message={msg({ typeu: 61, from: "0", conversation_id: "g1", content, outgoing: false })} me="1" />);
-    expect(await screen.findByText("Alice created the group “<img src=x onerror=alert(1)>”")).toBeInTheDocument();
+    // The names sit in <bdi> elements (a right-to-left override stays inside its name).
+    await waitFor(() => expect(screen.getByTestId("system-line").textContent).toBe("Alice created the group “<img src=x onerror=alert(1)>”"));
+    expect([...document.querySelectorAll("bdi")].map((b) => b.textContent)).toEqual(["Alice", "<img src=x onerror=alert(1)>"]);
     expect(document.querySelector("img")).toBeNull();
+  });
+
+  it("isolate each user-chosen name, and only those, the text unchanged", () => {
+    const name = (id: string) => ({ "2": "\u202Eevil", "3": "Bob" })[id] ?? id;
+    const en = t("en");
+    const e = ev("members_added", "2", ["3", "1"], "x");
+    renderI18n(<p data-testid="line">{groupEventNodes(e, name, "1", en)}</p>);
+    expect(screen.getByTestId("line").textContent).toBe(groupEventText(e, name, "1", en));
+    expect([...document.querySelectorAll("bdi")].map((b) => b.textContent)).toEqual(["\u202Eevil", "Bob"]);
   });
 
   it("parse only well-formed contents", () => {
