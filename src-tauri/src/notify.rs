@@ -49,17 +49,21 @@ pub fn friend_request_text(r: &FriendRequest) -> (String, String) {
 /// (where the request can be answered).
 pub fn friend_request(app: &AppHandle, r: &FriendRequest) {
     let (title, body) = friend_request_text(r);
-    // Linux notification servers read the body as markup: the asker's text stays text.
-    #[cfg(target_os = "linux")]
-    let body = body
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
     show(app, title, body, r.from.user_id.clone());
+}
+
+/// Linux notification servers read the body as markup: a sender's text must stay text.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub fn markup_escaped(body: &str) -> String {
+    body.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(target_os = "linux")]
 fn show(app: &AppHandle, title: String, body: String, conversation_id: String) {
+    // Every body (messages too, not only friend requests) is the sender's text.
+    let body = markup_escaped(&body);
     let app = app.clone();
     // wait_for_action blocks until the notification is clicked or closed: its own thread.
     let spawned = std::thread::Builder::new()
@@ -101,6 +105,19 @@ fn show(app: &AppHandle, title: String, body: String, _conversation_id: String) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markup_in_a_body_stays_text() {
+        assert_eq!(
+            markup_escaped("<b>hi</b> & <a href=\"javascript:x\">"),
+            "&lt;b&gt;hi&lt;/b&gt; &amp; &lt;a href=\"javascript:x\"&gt;"
+        );
+        assert_eq!(
+            markup_escaped("&lt;"),
+            "&amp;lt;",
+            "an entity is shown as typed"
+        );
+    }
 
     #[test]
     fn bodies_are_one_short_line() {

@@ -6,6 +6,7 @@
 
 use serde_json::Value;
 
+use crate::desktop::Desktop;
 use crate::harness::*;
 
 /// Would set `window.__xss` if the nickname became markup (64 characters at most).
@@ -118,4 +119,36 @@ async fn app_hostile_names_and_texts_render_as_text_under_the_csp() {
     d.quit().await;
     mallory.shutdown().await;
     trudy.shutdown().await;
+}
+
+/// A message with markup, arriving while the window is hidden, rings with its markup escaped:
+/// the notification daemon (dunst, which reads bodies as markup) shows it as typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, D-Bus, dunst, tauri-driver and the built UI: run by scripts/test-app.sh"]
+async fn app_notification_of_a_markup_message_is_text() {
+    let desktop = Desktop::start(true).await;
+    let env = AppEnv::start(Some(&desktop.address)).await;
+    let d = env.session().await;
+    register_and_sign_in(&d, "alice", "Alice").await;
+    let (_, alice_id) = env.http_login("alice", PASSWORD).await;
+    let (mallory, _) = env.sdk_user("mallory", "Mallory").await;
+    env.befriend("mallory", "alice").await;
+    desktop.tray().await.click("Hide").await;
+    d.wait_visibility("hidden").await;
+
+    let text =
+        "<b>urgent</b> <a href=\"https://evil.example\">open</a> &amp; <img src=\"file:///etc/x\">";
+    mallory
+        .send_text(&alice_id, text)
+        .await
+        .expect("mallory sends");
+    let shown = desktop
+        .wait_shown(
+            "&lt;b&gt;urgent&lt;/b&gt; &lt;a href=\"https://evil.example\"&gt;open&lt;/a&gt; \
+             &amp;amp; &lt;img src=\"file:///etc/x\"&gt;",
+        )
+        .await;
+    assert_eq!(shown.app, "Hongyan");
+    d.quit().await;
+    mallory.shutdown().await;
 }
