@@ -671,8 +671,17 @@ impl Engine {
             }
             return Flow::Continue;
         };
-        if err.error_code == codes::ERR_SERVER_BUSY {
-            tracing::info!(fp, "server busy; the message stays in the outbox");
+        // Busy (1106) and rate limited (1102): not stored, so it stays in the outbox and QoS
+        // resends it after `qos_min_age`, without counting an attempt.
+        if matches!(
+            err.error_code,
+            codes::ERR_SERVER_BUSY | codes::ERR_RATE_LIMITED
+        ) {
+            tracing::info!(
+                fp,
+                code = err.error_code,
+                "server busy or rate limited; the message stays in the outbox"
+            );
             let _ = self
                 .session
                 .store

@@ -7,6 +7,8 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::limits::{Rate, RateConfig};
+
 /// Client heartbeat intervals MobileIMSDK ships as presets, in seconds.
 pub const HEARTBEAT_PRESETS: [u64; 7] = [3, 5, 10, 15, 30, 60, 120];
 
@@ -126,6 +128,73 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, env = "HONGYAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    #[command(flatten)]
+    pub rates: RateArgs,
+}
+
+/// Rate limits (docs/RELIABILITY.md): each `RATE` is `COUNT/UNIT[:BURST]` with UNIT `s`,
+/// `min` or `h`, or `off`. Over a limit, HTTP answers 429 with `Retry-After`; the long
+/// connection answers error 1102 (with the message's fp: the client resends later).
+#[derive(Debug, Clone, Args)]
+pub struct RateArgs {
+    /// Apply the rate limits below (`false` turns them all off, e.g. for load benchmarks).
+    #[arg(long, env = "HONGYAN_RATE_LIMITS", default_value_t = true,
+          action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub rate_limits: bool,
+
+    /// HTTP logins and registrations per peer address.
+    #[arg(long, env = "HONGYAN_RATE_LOGIN_IP", value_name = "RATE",
+          default_value_t = RateConfig::defaults().login_per_ip)]
+    pub rate_login_ip: Rate,
+
+    /// HTTP login attempts per username.
+    #[arg(long, env = "HONGYAN_RATE_LOGIN_USER", value_name = "RATE",
+          default_value_t = RateConfig::defaults().login_per_user)]
+    pub rate_login_user: Rate,
+
+    /// Long-connection (WebSocket/TCP) logins per peer address.
+    #[arg(long, env = "HONGYAN_RATE_CONN_LOGIN_IP", value_name = "RATE",
+          default_value_t = RateConfig::defaults().conn_login_per_ip)]
+    pub rate_conn_login_ip: Rate,
+
+    /// Chat frames (type 2, typing included) per long connection.
+    #[arg(long, env = "HONGYAN_RATE_MSG_CONN", value_name = "RATE",
+          default_value_t = RateConfig::defaults().msg_per_conn)]
+    pub rate_msg_conn: Rate,
+
+    /// Chat frames per account, over all its connections to this node.
+    #[arg(long, env = "HONGYAN_RATE_MSG_ACCOUNT", value_name = "RATE",
+          default_value_t = RateConfig::defaults().msg_per_account)]
+    pub rate_msg_account: Rate,
+
+    /// Media uploads (PUT requests) per account.
+    #[arg(long, env = "HONGYAN_RATE_UPLOAD", value_name = "RATE",
+          default_value_t = RateConfig::defaults().upload_per_account)]
+    pub rate_upload: Rate,
+
+    /// Media upload volume per account, in MiB (the bucket always holds one largest upload).
+    #[arg(long, env = "HONGYAN_RATE_UPLOAD_MIB", value_name = "RATE",
+          default_value_t = RateConfig::defaults().upload_mib_per_account)]
+    pub rate_upload_mib: Rate,
+}
+
+impl RateArgs {
+    /// The limits in force: the flags, or none with `--rate-limits false`.
+    pub fn config(&self) -> RateConfig {
+        if !self.rate_limits {
+            return RateConfig::off();
+        }
+        RateConfig {
+            login_per_ip: self.rate_login_ip,
+            login_per_user: self.rate_login_user,
+            conn_login_per_ip: self.rate_conn_login_ip,
+            msg_per_conn: self.rate_msg_conn,
+            msg_per_account: self.rate_msg_account,
+            upload_per_account: self.rate_upload,
+            upload_mib_per_account: self.rate_upload_mib,
+        }
+    }
 }
 
 /// Commands besides running the server.
@@ -257,6 +326,8 @@ pub struct Config {
     pub node_name: String,
     /// Where uploaded media lives (`<data_dir>/media` unless given).
     pub media_dir: PathBuf,
+    /// Rate limits (docs/RELIABILITY.md).
+    pub rate_limits: RateConfig,
 }
 
 impl Config {
@@ -278,6 +349,7 @@ impl Config {
             nats: None,
             node_name: "test".to_owned(),
             media_dir: data_dir.join("media"),
+            rate_limits: RateConfig::defaults(),
         }
     }
 }
@@ -321,6 +393,7 @@ impl Cli {
             nats: self.nats,
             node_name,
             media_dir,
+            rate_limits: self.rates.config(),
         })
     }
 }
@@ -501,6 +574,43 @@ mod tests {
         assert_eq!(cfg.stickers_dir, Some(PathBuf::from("packs")));
         assert!(parse(&["--max-media-bytes", "0"]).is_err());
         assert!(parse(&["--max-media-bytes", "lots"]).is_err());
+    }
+
+    #[test]
+    fn rate_limit_flags() {
+        let cfg = parse(&[]).expect("ok").into_config().expect("config");
+        assert_eq!(cfg.rate_limits, RateConfig::defaults());
+        let cfg = parse(&[
+            "--rate-msg-conn",
+            "100/s:200",
+            "--rate-login-user",
+            "off",
+            "--rate-upload-mib",
+            "64/min",
+        ])
+        .expect("ok")
+        .into_config()
+        .expect("config");
+        assert_eq!(
+            cfg.rate_limits.msg_per_conn,
+            Rate::every(100, Duration::from_secs(1), 200)
+        );
+        assert_eq!(cfg.rate_limits.login_per_user, Rate::Off);
+        assert_eq!(
+            cfg.rate_limits.upload_mib_per_account,
+            Rate::every(64, Duration::from_secs(60), 64)
+        );
+        assert_eq!(
+            cfg.rate_limits.login_per_ip,
+            RateConfig::defaults().login_per_ip
+        );
+        let off = parse(&["--rate-limits", "false", "--rate-msg-conn", "1/s"])
+            .expect("ok")
+            .into_config()
+            .expect("config");
+        assert_eq!(off.rate_limits, RateConfig::off());
+        assert!(parse(&["--rate-msg-conn", "fast"]).is_err());
+        assert!(parse(&["--rate-limits", "maybe"]).is_err());
     }
 
     #[test]

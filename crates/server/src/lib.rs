@@ -9,6 +9,7 @@ pub mod bus;
 pub mod cluster;
 pub mod config;
 pub mod gateway;
+pub mod limits;
 pub mod media;
 pub mod metrics;
 pub mod node;
@@ -80,6 +81,8 @@ pub struct AppState {
     pub publisher: Option<node::Publisher>,
     /// Presence across nodes and notice signals on every node (empty without `bus`).
     pub cluster: cluster::Cluster,
+    /// Rate limits (logins, messages, uploads).
+    pub limits: limits::RateLimits,
 }
 
 /// The configured backend: PostgreSQL at `postgres` (connected and migrated) when given,
@@ -152,6 +155,7 @@ impl Server {
         let http_addr = http.local_addr()?;
         let tcp_addr = tcp.local_addr()?;
         let uploads = media::Uploads::new(media_dir, config.max_media_bytes);
+        let limits = limits::RateLimits::new(&config.rate_limits, config.max_media_bytes);
         let metrics = metrics::Metrics::new();
         let shutdown = CancellationToken::new();
         // A node starts even while NATS is down: it is not ready until the bus connects, and
@@ -184,6 +188,7 @@ impl Server {
             bus,
             publisher,
             cluster,
+            limits,
         });
         if let Some(bus) = &state.bus {
             tracing::info!(node = %state.config.node_name, "cross-node bus configured");
@@ -238,6 +243,7 @@ impl Server {
         });
         let tcp = tokio::spawn(gateway::tcp::accept_loop(state.clone(), self.tcp));
         cluster::start(&state);
+        limits::spawn_sweeper(&state);
         tracing::info!(http = %self.http_addr, tcp = %self.tcp_addr, "listening");
 
         shutdown.await;

@@ -132,8 +132,12 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
+/// Load is many clients on one loopback address at rates no person reaches: the server's
+/// rate limits (docs/RELIABILITY.md) would measure themselves, so every run turns them off.
+const NO_RATE_LIMITS: [&str; 2] = ["--rate-limits", "false"];
+
 /// Starts the deployment's shared services, seeds `n` accounts (friends in pairs when
-/// `pairs`), then starts its nodes with `extra` flags.
+/// `pairs`), then starts its nodes with `extra` flags (and [`NO_RATE_LIMITS`]).
 async fn deploy(
     bin: &Path,
     deploy: Deploy,
@@ -150,7 +154,8 @@ async fn deploy(
     }
     store.close().await;
     drop(store);
-    cluster.start_nodes(bin, deploy.nodes, extra).await?;
+    let flags = [&NO_RATE_LIMITS[..], extra].concat();
+    cluster.start_nodes(bin, deploy.nodes, &flags).await?;
     Ok((cluster, accounts))
 }
 

@@ -126,10 +126,12 @@ impl Store {
         Ok(())
     }
 
-    /// Postpones an entry's next resend (server busy) without counting an attempt.
+    /// Postpones an entry's next resend (server busy, rate limited). The server answered,
+    /// so the link works: the attempts that detect a dead link start over, and a message
+    /// refused again and again is resent later, never marked failed for it.
     pub fn outbox_touch(&self, id: &str, now: i64) -> Result<()> {
         self.lock().execute(
-            "UPDATE outbox SET last_sent_at = ?2 WHERE id = ?1",
+            "UPDATE outbox SET last_sent_at = ?2, attempts = 0 WHERE id = ?1",
             params![id, now],
         )?;
         Ok(())

@@ -1,10 +1,10 @@
 //! Accounts over HTTP: register, login, logout, me, user lookup and search; the bearer
 //! extractor.
 
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
-    extract::{FromRequestParts, State},
+    extract::{ConnectInfo, FromRequestParts, State},
     http::{header::AUTHORIZATION, request::Parts, StatusCode},
     Json,
 };
@@ -98,9 +98,15 @@ pub struct RegisterResponse {
 /// `POST /api/v1/register`
 pub async fn register(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     client: ClientInfo,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
+    // Before any work: registering hashes a password (argon2), which is what a flood costs.
+    state
+        .limits
+        .check_http_login(peer, None)
+        .map_err(|l| ApiError::rate_limited(&l))?;
     accounts::validate_username(&req.username).map_err(ApiError::invalid_request)?;
     accounts::validate_password(&req.password).map_err(ApiError::invalid_request)?;
     let nickname = req
@@ -163,12 +169,18 @@ pub struct LoginResponse {
 /// `POST /api/v1/login`
 pub async fn login(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     client: ClientInfo,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     if req.username.len() > 256 || req.password.len() > 1024 {
         return Err(invalid_credentials());
     }
+    // Every attempt counts, right or wrong: the address's bucket, then the username's.
+    state
+        .limits
+        .check_http_login(peer, Some(&req.username))
+        .map_err(|l| ApiError::rate_limited(&l))?;
     // A client that declares an old core (headers / User-Agent) is told to upgrade before
     // it gets a token; one that declares nothing is checked at the long-connection login.
     let min = state.config.min_core_level;

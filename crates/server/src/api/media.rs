@@ -170,6 +170,11 @@ async fn receive(
     if declared.is_some_and(|len| offset.unwrap_or(0).saturating_add(len) > max) {
         return Err(too_large(max));
     }
+    // Charged before the body is read; a body of unknown length costs the largest upload.
+    state
+        .limits
+        .check_upload(user.user_id, declared)
+        .map_err(|l| ApiError::rate_limited(&l))?;
     let received = state
         .uploads
         .receive(user.user_id, &sha, offset, body.into_data_stream())

@@ -16,7 +16,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    accounts, node, relay,
+    accounts,
+    limits::ConnMessages,
+    node, relay,
     router::route_chat,
     session::{next_conn_id, Outbound, PushProgress, Replaced, SessionHandle},
     AppState, SERVER_CORE_LEVEL,
@@ -54,9 +56,15 @@ pub struct ConnMeta {
     pub user_agent: Option<String>,
 }
 
+/// The longest a rate-limited connection goes unread (its heartbeats wait as long).
+const MAX_LIMITED_PAUSE: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flow {
     Continue,
+    /// Over a rate limit: read nothing more until the bucket has refilled, so a flood
+    /// costs the server what the limit allows, not what the client sends (TCP holds the rest).
+    Pause(Duration),
     Close,
 }
 
@@ -81,6 +89,8 @@ struct Connection {
     tx: mpsc::Sender<Outbound>,
     cancel: CancellationToken,
     session: Option<LoggedIn>,
+    /// This connection's chat-frame bucket (rate limits).
+    messages: ConnMessages,
 }
 
 /// Serves one long connection until it closes.
@@ -96,6 +106,7 @@ where
     let writer = tokio::spawn(write_loop(sink, rx, cancel.clone(), conn_id));
     let read_timeout = state.config.read_timeout;
     tracing::debug!(conn = conn_id, transport = meta.transport, peer = ?meta.peer, "connection opened");
+    let messages = state.limits.conn_messages();
     let mut conn = Connection {
         state,
         conn_id,
@@ -103,6 +114,7 @@ where
         tx,
         cancel: cancel.clone(),
         session: None,
+        messages,
     };
     loop {
         let next = tokio::select! {
@@ -132,8 +144,16 @@ where
             }
             Ok(Some(Incoming::Body(body))) => conn.on_frame(&body).await,
         };
-        if flow == Flow::Close {
-            break;
+        match flow {
+            Flow::Continue => {}
+            Flow::Close => break,
+            Flow::Pause(wait) => {
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep(wait.min(MAX_LIMITED_PAUSE)) => {}
+                }
+            }
         }
     }
     conn.finish(writer).await;
@@ -256,6 +276,22 @@ impl Connection {
             }
             PacketType::CommonData => {
                 let user_id = self.session.as_ref().map_or(0, |s| s.user_id);
+                if let Err(limited) = self.state.limits.check_message(&self.messages, user_id) {
+                    // Not stored; the fp lets the client's QoS resend it later. Typing is
+                    // never answered, so a limited one is just dropped.
+                    tracing::debug!(
+                        conn = self.conn_id,
+                        user = user_id,
+                        what = limited.what,
+                        "rate limited"
+                    );
+                    if env.typeu != hongyan_protocol::kinds::TYPING {
+                        let fp = env.fp.filter(|f| !f.is_empty());
+                        self.send_error(codes::ERR_RATE_LIMITED, &limited.message(), fp)
+                            .await;
+                    }
+                    return Flow::Pause(limited.retry_after);
+                }
                 if env.typeu == hongyan_protocol::kinds::TYPING {
                     // Never stored, never answered.
                     relay::relay_typing(&self.state, user_id, env).await;
@@ -303,6 +339,14 @@ impl Connection {
     }
 
     async fn on_login(&mut self, env: Envelope) -> Flow {
+        if let Err(limited) = self.state.limits.check_conn_login(self.meta.peer) {
+            // An error frame, not a login answer: the SDK treats it as transient and
+            // reconnects with backoff instead of giving up.
+            tracing::debug!(conn = self.conn_id, what = limited.what, "rate limited");
+            self.send_error(codes::ERR_RATE_LIMITED, &limited.message(), None)
+                .await;
+            return Flow::Close;
+        }
         let info: LoginInfo = match env.payload() {
             Ok(info) => info,
             Err(e) => {
