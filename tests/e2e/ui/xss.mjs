@@ -126,10 +126,12 @@ async function pass(label, csp) {
       for (const el of document.querySelectorAll("*")) {
         for (const a of el.getAttributeNames()) if (/^on/i.test(a)) bad.push(`<${el.localName} ${a}>`);
       }
-      for (const el of document.querySelectorAll("iframe, object, embed, style, link:not([rel=stylesheet]), details, base, meta[http-equiv=refresh]"))
+      for (const el of document.querySelectorAll("iframe, object, embed, style, details, base, meta[http-equiv=refresh]"))
         bad.push(`<${el.localName}>`);
-      for (const el of document.querySelectorAll("link[rel=stylesheet]"))
-        if (new URL(el.href).origin !== location.origin) bad.push(`stylesheet ${el.href}`);
+      // The app's own: its stylesheet, and Vite's modulepreload links for lazy chunks.
+      for (const el of document.querySelectorAll("link"))
+        if (!["stylesheet", "modulepreload", "icon"].includes(el.rel) || new URL(el.href).origin !== location.origin)
+          bad.push(`<link rel=${el.rel} href=${el.href}>`);
       for (const el of document.querySelectorAll("script"))
         if (!el.src || new URL(el.src).origin !== location.origin) bad.push(`<script src=${el.src}>`);
       for (const el of document.querySelectorAll("a[href], area[href], [formaction], form[action]")) bad.push(`<${el.localName} ${el.outerHTML.slice(0, 80)}>`);
