@@ -16,6 +16,9 @@ const BODY: &str = "<script>window.__xss='script'</script><img src=\"https://evi
      onerror=\"window.__xss='img'\"> <a href=\"javascript:window.__xss='a'\">link</a> \
      https://evil.example/plain.png";
 const GROUP: &str = "\"><img src=x onerror=\"window.__xss='group'\">";
+const NOTICE_TITLE_TEXT: &str = "<script>window.__xss='notice'</script>";
+const NOTICE_BODY_TEXT: &str =
+    "<img src=\"https://evil.example/n.png\" onerror=\"window.__xss='nb'\">";
 const REQUEST: &str = "<iframe src=\"https://evil.example/f\"></iframe>add me&amp;";
 
 /// Listens for CSP violations from now on (the page is loaded; nothing user-made is shown yet).
@@ -69,6 +72,21 @@ async fn app_hostile_names_and_texts_render_as_text_under_the_csp() {
         .await
         .expect("trudy asks");
 
+    // An administrator's notice with markup in its title and body.
+    env.server
+        .create_admin("admin", PASSWORD)
+        .await
+        .expect("admin account");
+    let (admin, _) = env.http_login("admin", PASSWORD).await;
+    let published = reqwest::Client::new()
+        .post(env.api("/admin/broadcasts"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"title": NOTICE_TITLE_TEXT, "body": NOTICE_BODY_TEXT, "audience": "all"}))
+        .send()
+        .await
+        .expect("publish");
+    assert_eq!(published.status(), reqwest::StatusCode::CREATED);
+
     let row = conversation(&mallory_account.user_id);
     d.wait_for_text(&row, NICK).await;
     d.click(&row).await;
@@ -78,6 +96,9 @@ async fn app_hostile_names_and_texts_render_as_text_under_the_csp() {
     d.click(&conversation(&group.group_id)).await;
     d.wait_for_text(CHAT_NAME, GROUP).await;
     d.wait_for_text(SYSTEM_LINE, GROUP).await;
+    d.click(&conversation(NOTICES)).await;
+    d.wait_for_text(NOTICE_TITLE, NOTICE_TITLE_TEXT).await;
+    d.wait_for_text(NOTICE_BODY, NOTICE_BODY_TEXT).await;
     d.click(NAV_CONTACTS).await;
     d.wait_for_text(FRIEND_REQUEST, REQUEST).await;
     d.wait_for_text(FRIEND_REQUEST, NICK2).await;
