@@ -10,17 +10,15 @@
 --   HY107  no such user                             → StoreError::NoSuchUser
 --
 -- Same semantics as the statement-by-statement transactions they replace:
--- - dedupe on (from, fp) in `sent` before any refusal: a concurrent duplicate (another node,
---   a resend) waits for the first to commit, then answers with its seq/sm (each statement
---   of a VOLATILE function takes a fresh snapshot, so the committed row is seen);
+-- - claim (from, fp) in `sent` first: a concurrent duplicate (another node, a resend) blocks
+--   on that row until the first commits, then answers with its seq/sm (each statement of a
+--   VOLATILE function takes a fresh snapshot, so the committed row is seen);
 -- - `users` row locks (the seq counters) in id order, so crossing writers cannot deadlock;
 -- - for a group, its row is share-locked before the members are read, then the members'
 --   user rows are locked in id order.
 
 -- 1:1 message. Returns (is_duplicate, seq, sm): the recipient's seq and the accept time, of
--- this message or, for a duplicate, of the original. Five statements: it locks both users'
--- rows first (reading their seq counters), so the `sent` claim can be written once with its
--- final seq, and both counters advance in one UPDATE and both copies go in one INSERT.
+-- this message or, for a duplicate, of the original.
 CREATE FUNCTION hongyan_store_chat(
     p_from BIGINT,
     p_to BIGINT,
@@ -34,20 +32,11 @@ CREATE FUNCTION hongyan_store_chat(
     OUT msg_sm BIGINT
 ) LANGUAGE plpgsql AS $$
 DECLARE
+    low_seq BIGINT;
+    high_seq BIGINT;
     own_seq BIGINT;
 BEGIN
-    -- Row locks in id order (ORDER BY is applied before the locking clause), so a→b and
-    -- b→a at once cannot deadlock; a missing user is refused below, after the dedupe.
-    SELECT max(l.last_seq + 1) FILTER (WHERE l.id = p_to),
-           max(l.last_seq + 1) FILTER (WHERE l.id = p_from AND p_from <> p_to)
-        INTO msg_seq, own_seq
-        FROM (
-            SELECT u.id, u.last_seq FROM users u WHERE u.id IN (p_from, p_to)
-            ORDER BY u.id FOR NO KEY UPDATE OF u
-        ) l;
-    -- Claim (from, fp): a concurrent duplicate (another node, a resend) waited on the user
-    -- rows above, then finds the claim taken and answers with the original's seq/sm.
-    INSERT INTO sent (from_id, fp, seq, sm) VALUES (p_from, p_fp, COALESCE(msg_seq, 0), p_sm)
+    INSERT INTO sent (from_id, fp, seq, sm) VALUES (p_from, p_fp, 0, 0)
         ON CONFLICT DO NOTHING;
     IF NOT FOUND THEN
         SELECT s.seq, s.sm INTO msg_seq, msg_sm
@@ -60,21 +49,42 @@ BEGIN
         SELECT 1 FROM friends f WHERE f.user_id = p_from AND f.friend_id = p_to
     ) THEN
         -- Only on this failure path: tell a missing recipient from a stranger.
-        IF msg_seq IS NOT NULL THEN
+        IF EXISTS (SELECT 1 FROM users u WHERE u.id = p_to) THEN
             RAISE EXCEPTION 'not friends' USING ERRCODE = 'HY101';
         END IF;
         RAISE EXCEPTION 'no such user' USING ERRCODE = 'HY107';
     END IF;
-    IF msg_seq IS NULL OR (own_seq IS NULL AND p_from <> p_to) THEN
+    -- Row locks in id order, so a→b and b→a at once cannot deadlock.
+    UPDATE users u SET last_seq = u.last_seq + 1 WHERE u.id = LEAST(p_from, p_to)
+        RETURNING u.last_seq INTO low_seq;
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'no such user' USING ERRCODE = 'HY107';
     END IF;
+    IF p_to = p_from THEN
+        msg_seq := low_seq;
+    ELSE
+        UPDATE users u SET last_seq = u.last_seq + 1 WHERE u.id = GREATEST(p_from, p_to)
+            RETURNING u.last_seq INTO high_seq;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no such user' USING ERRCODE = 'HY107';
+        END IF;
+        IF p_from < p_to THEN
+            own_seq := low_seq;
+            msg_seq := high_seq;
+        ELSE
+            msg_seq := low_seq;
+            own_seq := high_seq;
+        END IF;
+    END IF;
     msg_sm := p_sm;
-    UPDATE users u SET last_seq = u.last_seq + 1 WHERE u.id IN (p_from, p_to);
-    -- The recipient's copy and the sender's own (not for a note to self).
     INSERT INTO mailbox (user_id, seq, fp, from_id, to_id, typeu, content, sm)
-        SELECT c.owner, c.seq, p_fp, p_from, p_to::TEXT, p_typeu, p_content, p_sm
-        FROM (VALUES (p_to, msg_seq), (p_from, own_seq)) AS c(owner, seq)
-        WHERE c.seq IS NOT NULL;
+        VALUES (p_to, msg_seq, p_fp, p_from, p_to::TEXT, p_typeu, p_content, p_sm);
+    -- The sender's own copy (not for a note to self).
+    IF own_seq IS NOT NULL THEN
+        INSERT INTO mailbox (user_id, seq, fp, from_id, to_id, typeu, content, sm)
+            VALUES (p_from, own_seq, p_fp, p_from, p_to::TEXT, p_typeu, p_content, p_sm);
+    END IF;
+    UPDATE sent s SET seq = msg_seq, sm = p_sm WHERE s.from_id = p_from AND s.fp = p_fp;
 END;
 $$;
 
