@@ -58,20 +58,34 @@ fn assert_limited(status: u16, retry_after: Option<u64>, body: &Value) -> Durati
 
 #[tokio::test]
 async fn login_flood_gets_429_with_retry_after_then_passes_after_the_wait() {
-    // One attempt every 5 s per username, 3 at once (a login hashes for a while in a debug
-    // build: a faster refill would let the 4th attempt through).
+    // One attempt every 5 s per username, 3 at once.
     let s = TestServer::start_with(&["--rate-login-user", "12/min:3"]).await;
     s.register("alice").await;
-    for _ in 0..3 {
-        let (status, _, body) = login_attempt(&s, "alice", "wrong-password").await;
-        assert_eq!(status, 401, "{body}");
-    }
+    s.register("bob").await;
+    // Wrong passwords until refused: after the burst and what refilled meanwhile (a wrong
+    // password is hashed too, slowly in a debug build on a busy machine).
+    let started = Instant::now();
+    let mut attempts = 0;
+    let (status, retry_after, body) = loop {
+        let answer = login_attempt(&s, "alice", "wrong-password").await;
+        if answer.0 != 401 {
+            break answer;
+        }
+        attempts += 1;
+        let allowed = 3 + (started.elapsed().as_secs_f64() / 5.0).ceil() as usize;
+        assert!(
+            attempts <= allowed,
+            "{attempts} wrong passwords in {:?}",
+            started.elapsed()
+        );
+    };
+    assert!(attempts >= 3, "refused within the burst: {body}");
+    assert_limited(status, retry_after, &body);
     // The right password does not get around the limit, nor does another spelling.
     let (status, retry_after, body) = login_attempt(&s, "Alice", PASSWORD).await;
     let wait = assert_limited(status, retry_after, &body);
     assert!(wait <= Duration::from_secs(5), "{wait:?}");
     // Another account from the same address is not affected.
-    s.register("bob").await;
     let (status, _, body) = login_attempt(&s, "bob", PASSWORD).await;
     assert_eq!(status, 200, "{body}");
     // The SDK surfaces it as an error naming the wait.
@@ -104,28 +118,43 @@ async fn login_flood_gets_429_with_retry_after_then_passes_after_the_wait() {
 
 #[tokio::test]
 async fn registrations_and_logins_are_limited_per_address() {
-    // One every 5 s, 4 at once (slower than a debug build hashes passwords).
+    // One every 5 s, 4 at once.
     let s = TestServer::start_with(&["--rate-login-ip", "12/min:4"]).await;
-    for name in ["addr1", "addr2", "addr3"] {
-        s.register(name).await;
-    }
-    s.login("addr1").await;
-    let resp = s
-        .http()
-        .post(s.url("/api/v1/register"))
-        .json(&json!({"username": "addr4", "password": PASSWORD}))
-        .send()
-        .await
-        .expect("register");
-    let (status, retry_after, body) = answer(resp).await;
+    s.register("addr0").await;
+    s.login("addr0").await;
+    // Registrations until refused: after the burst and what refilled meanwhile.
+    let started = Instant::now();
+    let mut created = 0;
+    let (status, retry_after, body) = loop {
+        let resp = s
+            .http()
+            .post(s.url("/api/v1/register"))
+            .json(&json!({"username": format!("addr{}", created + 1), "password": PASSWORD}))
+            .send()
+            .await
+            .expect("register");
+        let answer = answer(resp).await;
+        if answer.0 != 201 {
+            break answer;
+        }
+        created += 1;
+        let allowed = 2 + (started.elapsed().as_secs_f64() / 5.0).ceil() as usize;
+        assert!(
+            created <= allowed,
+            "{created} registrations in {:?}",
+            started.elapsed()
+        );
+    };
+    assert!(created >= 2, "refused within the burst: {body}");
+    let refused = format!("addr{}", created + 1);
     let wait = assert_limited(status, retry_after, &body);
     assert!(body["error"]["message"]
         .as_str()
         .is_some_and(|m| m.contains("from this address")));
     // Nothing was created.
     tokio::time::sleep(wait).await;
-    let (status, _, body) = login_attempt(&s, "addr4", PASSWORD).await;
-    assert_eq!(status, 401, "addr4 was never registered: {body}");
+    let (status, _, body) = login_attempt(&s, &refused, PASSWORD).await;
+    assert_eq!(status, 401, "{refused} was never registered: {body}");
 }
 
 #[tokio::test]
@@ -229,10 +258,19 @@ async fn message_flood_on_one_connection_gets_1102_with_fp_and_stores_nothing_mo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sdk_resends_rate_limited_messages_until_every_one_is_delivered() {
-    // 2 a second, 2 at once: a quick burst of 8 is mostly refused at first.
-    let s = TestServer::start_with(&["--rate-msg-conn", "2/s:2"]).await;
-    let alice = TestClient::register(s.process(), "alice", Via::Ws).await;
-    let bob = TestClient::register(s.process(), "bob", Via::Tcp).await;
+    // 10 a second, 2 at once: a quick burst of 8 is mostly refused at first.
+    let s = TestServer::start_with(&["--rate-msg-conn", "10/s:2"]).await;
+    // QoS resends after 1 s, 3 times before it calls a message lost: slow enough that a
+    // busy test machine does not make an unanswered resend look like a dead link.
+    let timing = hongyan_sdk::Timing {
+        qos_min_age: Duration::from_secs(1),
+        qos_max_retries: 3,
+        ..hongyan_tests::clients::fast_timing()
+    };
+    let (url, tcp) = (s.process().url(), s.tcp.to_string());
+    let alice =
+        TestClient::register_with_timing(&url, &tcp, "alice", Via::Ws, timing.clone()).await;
+    let bob = TestClient::register_with_timing(&url, &tcp, "bob", Via::Tcp, timing).await;
     let texts: Vec<String> = (0..8).map(|i| format!("burst {i}")).collect();
     let mut ids = Vec::new();
     for t in &texts {
