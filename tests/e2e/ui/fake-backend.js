@@ -442,11 +442,14 @@
     return to === ME || friends.has(to);
   }
   function ack(m) {
+    // Decided when the message is sent: an earlier message's ACK still in flight must not
+    // take the failure meant for this one.
+    const fail = fake.failNext;
+    fake.failNext = false;
     setTimeout(() => {
       if (!allowed(m.to)) {
         fake.setStatus(m.id, { kind: "failed", code: 1101, reason: "not friends" });
-      } else if (fake.failNext) {
-        fake.failNext = false;
+      } else if (fail) {
         fake.setStatus(m.id, { kind: "failed", code: 0, reason: "no ACK from the server" });
       } else {
         fake.setStatus(m.id, { kind: "sent" });
