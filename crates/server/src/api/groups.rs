@@ -22,7 +22,8 @@ fn gid(path: &str) -> Result<i64, ApiError> {
     parse_group_id(path.trim()).ok_or_else(|| ApiError::not_found("no such group"))
 }
 
-fn group_name(name: &str) -> Result<String, ApiError> {
+/// A trimmed group name, or 400 (public for the fuzz target in `fuzz/`).
+pub fn group_name(name: &str) -> Result<String, ApiError> {
     let name = name.trim();
     let len = name.chars().count();
     if len == 0 || len > GROUP_NAME_MAX {
@@ -38,7 +39,8 @@ fn group_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
-fn user_ids(ids: &[String]) -> Result<Vec<i64>, ApiError> {
+/// Member ids from a body, or 400 (public for the fuzz target in `fuzz/`).
+pub fn user_ids(ids: &[String]) -> Result<Vec<i64>, ApiError> {
     if ids.len() > MAX_GROUP_MEMBERS {
         return Err(ApiError::invalid_request(format!(
             "a group has at most {MAX_GROUP_MEMBERS} members"

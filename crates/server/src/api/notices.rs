@@ -50,7 +50,8 @@ fn notice_id(id: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::not_found("no such notice"))
 }
 
-fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+/// A trimmed notice field of 1..=`max` characters, or 400 (public for the fuzz target).
+pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
     let value = value.trim();
     let len = value.chars().count();
     if len == 0 || len > max {
