@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::version::ClientVersion;
 
-/// Type 0 payload (MobileIMSDK `PLoginInfo`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Type 0 payload (MobileIMSDK `PLoginInfo`). Its `Debug` never prints the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginInfo {
     #[serde(rename = "loginUserId")]
     pub login_user_id: String,
@@ -17,6 +17,17 @@ pub struct LoginInfo {
     /// Time of this app run's first login; reused by automatic re-logins.
     #[serde(rename = "firstLoginTime", default)]
     pub first_login_time: i64,
+}
+
+impl std::fmt::Debug for LoginInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginInfo")
+            .field("login_user_id", &self.login_user_id)
+            .field("login_token", &"<redacted>")
+            .field("extra", &self.extra)
+            .field("first_login_time", &self.first_login_time)
+            .finish()
+    }
 }
 
 /// Hongyan's `extra` in [`LoginInfo`]: who is logging in with which client core.
@@ -90,6 +101,21 @@ pub struct KickoutInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn login_info_debug_holds_no_token() {
+        let info = LoginInfo {
+            login_user_id: "10001".into(),
+            login_token: "tok-5be2".into(),
+            extra: None,
+            first_login_time: 1,
+        };
+        let text = format!("{info:?}");
+        assert!(
+            text.contains("10001") && !text.contains("tok-5be2"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn login_response_matches_the_stock_shape() {

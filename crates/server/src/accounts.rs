@@ -136,12 +136,23 @@ pub enum LoginError {
 }
 
 /// A fresh token for a user.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IssuedToken {
     pub user_id: i64,
     pub token: String,
     /// ms since the epoch.
     pub expires_at: i64,
+}
+
+/// Never prints the token (docs/RELIABILITY.md, "Secrets").
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("user_id", &self.user_id)
+            .field("token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// Checks a password login and issues a token valid for `ttl`.

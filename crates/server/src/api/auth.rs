@@ -81,12 +81,23 @@ impl FromRequestParts<Arc<AppState>> for AuthUser {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct RegisterRequest {
     pub username: String,
     pub password: String,
     #[serde(default)]
     pub nickname: Option<String>,
+}
+
+/// Never prints the password (docs/RELIABILITY.md, "Secrets").
+impl std::fmt::Debug for RegisterRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterRequest")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("nickname", &self.nickname)
+            .finish()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -152,18 +163,39 @@ pub async fn register(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
 }
 
-#[derive(Debug, Serialize)]
+/// Never prints the password.
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Serialize)]
 pub struct LoginResponse {
     pub user_id: String,
     pub token: String,
     /// ms since the epoch.
     pub expires_at: i64,
+}
+
+/// Never prints the token.
+impl std::fmt::Debug for LoginResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginResponse")
+            .field("user_id", &self.user_id)
+            .field("token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// `POST /api/v1/login`
@@ -319,4 +351,38 @@ pub async fn users(
     Ok(Json(UsersResponse {
         users: found.into_iter().map(UserView::from).collect(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_holds_no_password_or_token() {
+        let register = RegisterRequest {
+            username: "alice".into(),
+            password: "pw-3f9a-secret".into(),
+            nickname: None,
+        };
+        let login = LoginRequest {
+            username: "alice".into(),
+            password: "pw-3f9a-secret".into(),
+        };
+        let answer = LoginResponse {
+            user_id: "1".into(),
+            token: "tok-77c1".into(),
+            expires_at: 0,
+        };
+        for text in [
+            format!("{register:?}"),
+            format!("{login:?}"),
+            format!("{answer:?}"),
+        ] {
+            assert!(text.contains("alice") || text.contains("user_id"), "{text}");
+            assert!(
+                !text.contains("pw-3f9a-secret") && !text.contains("tok-77c1"),
+                "{text}"
+            );
+        }
+    }
 }
