@@ -22,10 +22,14 @@ pub use version::{ClientVersion, Platform};
 pub const SERVER_ID: &str = "0";
 
 /// `tracing` filter directives every Hongyan binary (server, app, CLI) adds after its own
-/// filter, so they hold whatever `RUST_LOG` says: the WebSocket library prints every
-/// message at `trace` (a login frame's token, chat bodies), so it is capped at `debug`
-/// (docs/RELIABILITY.md, "Secrets").
-pub const LOG_REDACTION_DIRECTIVES: &[&str] = &["tungstenite=debug", "tokio_tungstenite=debug"];
+/// filter, so they hold whatever `RUST_LOG` says (docs/RELIABILITY.md, "Secrets"): the
+/// WebSocket library prints every message at `trace` (a login frame's token, chat bodies) and
+/// the PostgreSQL client every statement's parameters at `debug` (message bodies).
+pub const LOG_REDACTION_DIRECTIVES: &[&str] = &[
+    "tungstenite=debug",
+    "tokio_tungstenite=debug",
+    "tokio_postgres=info",
+];
 
 /// Current wall-clock time in milliseconds since the Unix epoch, as `sm` and
 /// `firstLoginTime` carry it.
