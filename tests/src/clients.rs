@@ -1,6 +1,6 @@
 //! Real SDK clients for the integration tests, with fast timers and their own data dirs.
 
-use std::{sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use hongyan_sdk::{
     model::FriendRequestStatus, Client, ClientConfig, ConnectionState, Event, Message,
@@ -53,7 +53,13 @@ pub struct TestClient {
 impl TestClient {
     /// The config a test client uses against `server_url` (the server or a proxy in front).
     pub fn config(server_url: &str, tcp_addr: &str, via: Via, dir: &TempDir) -> ClientConfig {
-        let mut config = ClientConfig::new(server_url, dir.path());
+        Self::config_at(server_url, tcp_addr, via, dir.path())
+    }
+
+    /// [`Self::config`] for a data dir given by path (a client in another process, e.g.
+    /// `hongyan-sdk-peer`, on a test client's profile).
+    pub fn config_at(server_url: &str, tcp_addr: &str, via: Via, dir: &Path) -> ClientConfig {
+        let mut config = ClientConfig::new(server_url, dir);
         config.transport = match via {
             Via::Ws => Transport::WebSocket,
             Via::Tcp => Transport::Tcp {
