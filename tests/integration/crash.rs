@@ -15,6 +15,7 @@ use std::{
     collections::HashSet,
     path::{Path, PathBuf},
     process::Stdio,
+    time::Duration,
 };
 
 use hongyan_sdk::search::{IndexState, Query, DIR_NAME};
@@ -118,6 +119,27 @@ fn check_store(store: &Path) -> (HashSet<String>, usize) {
     (ids, outbox)
 }
 
+/// The search watermark (`sync_state.search_indexed_rowid`: the highest `messages.rowid` in
+/// the committed index, 0 before the first commit) and the highest rowid stored.
+fn index_progress(store: &Path) -> (i64, i64) {
+    let db = Connection::open_with_flags(store, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open the store");
+    let watermark: Option<String> = db
+        .query_row(
+            "SELECT value FROM sync_state WHERE key = 'search_indexed_rowid'",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    let highest: i64 = db
+        .query_row("SELECT coalesce(max(rowid), 0) FROM messages", [], |r| {
+            r.get(0)
+        })
+        .expect("highest rowid");
+    let watermark = watermark.and_then(|w| w.parse().ok()).unwrap_or(0);
+    (watermark, highest)
+}
+
 fn store_path(client: &TestClient) -> PathBuf {
     client
         .client
@@ -216,25 +238,39 @@ async fn sender_killed_mid_burst_resends_every_accepted_message_exactly_once() {
 enum Damage {
     None,
     Deleted,
+    /// Garbage over tantivy's `meta.json` and every segment file.
     Corrupted,
+    /// Garbage over the segment files only: `meta.json` still names them.
+    SegmentsCorrupted,
 }
 
-fn damage(index: &Path, how: Damage) {
+/// Damages the index as `how` says; the files it deleted or overwrote.
+fn damage(index: &Path, how: Damage) -> usize {
     match how {
-        Damage::None => {}
-        Damage::Deleted => std::fs::remove_dir_all(index).expect("delete the index"),
-        Damage::Corrupted => {
+        Damage::None => 0,
+        Damage::Deleted => {
+            let files = std::fs::read_dir(index).expect("index dir").count();
+            std::fs::remove_dir_all(index).expect("delete the index");
+            files
+        }
+        Damage::Corrupted | Damage::SegmentsCorrupted => {
+            let mut files = 0;
             // Garbage over every segment file and tantivy's meta.json.
             for entry in std::fs::read_dir(index).expect("index dir") {
                 let path = entry.expect("index entry").path();
                 let name = path.file_name().unwrap_or_default().to_string_lossy();
-                if name.starts_with('.') || name.ends_with(".version") || path.is_dir() {
+                let keep_meta = matches!(how, Damage::SegmentsCorrupted) && name == "meta.json";
+                if name.starts_with('.') || name.ends_with(".version") || path.is_dir() || keep_meta
+                {
                     continue;
                 }
                 let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
                 let junk: Vec<u8> = (0..len.max(16)).map(|i| (i * 7 % 251) as u8).collect();
                 std::fs::write(&path, junk).expect("corrupt an index file");
+                files += 1;
             }
+            assert!(files > 1, "segment files to corrupt");
+            files
         }
     }
 }
@@ -263,7 +299,12 @@ async fn search_ids(client: &TestClient, word: &str) -> Vec<String> {
 #[tokio::test]
 async fn recipient_killed_while_indexing_search_heals_itself() {
     const BURST: usize = 80;
-    let runs = [Damage::None, Damage::Deleted, Damage::Corrupted];
+    let runs = [
+        Damage::None,
+        Damage::Deleted,
+        Damage::Corrupted,
+        Damage::SegmentsCorrupted,
+    ];
     let server = TestServer::start().await;
     let alice = TestClient::register(&server, "alice", Via::Ws).await;
     let bob = TestClient::register(&server, "bob", Via::Tcp).await;
@@ -273,32 +314,47 @@ async fn recipient_killed_while_indexing_search_heals_itself() {
     let dir = bob.dir.clone();
     let bob_id = bob.user_id.clone();
     let mut rng = rng();
+    let started = std::time::Instant::now();
 
     let bob = bob
         .restart_after(async {
             for (run, how) in runs.iter().enumerate() {
                 let mut peer = Peer::start(&server, Via::Tcp, dir.path(), &["receive"]);
                 assert_eq!(peer.next_line().await, "ready");
-                for i in 0..BURST {
-                    alice
-                        .send(&bob_id, &format!("crashindex r{run} w{i}"))
-                        .await;
-                }
-                let kill_after = rng.gen_range(5..BURST - 10);
-                let mut got = 0;
-                while got < kill_after {
-                    if peer.next_line().await.starts_with("got ") {
-                        got += 1;
+                let before = index_progress(&store).0;
+                let kill_after = rng.gen_range(5..BURST - 20);
+                // The burst goes on while the recipient stores, indexes and is killed.
+                let send = async {
+                    for i in 0..BURST {
+                        alice.send(&bob_id, &format!("crashindex r{run} w{i}")).await;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
                     }
-                }
-                let rest = peer.kill9().await;
-                let got = got + rest.iter().filter(|l| l.starts_with("got ")).count();
+                };
+                let kill = async {
+                    let mut got = 0;
+                    while got < kill_after {
+                        if peer.next_line().await.starts_with("got ") {
+                            got += 1;
+                        }
+                    }
+                    // Killed with part of this run in the committed index.
+                    wait_until("the index commits part of the run", || async {
+                        index_progress(&store).0 > before
+                    })
+                    .await;
+                    let rest = peer.kill9().await;
+                    got + rest.iter().filter(|l| l.starts_with("got ")).count()
+                };
+                let ((), got) = tokio::join!(send, kill);
                 let (stored, _) = check_store(&store);
+                let (indexed, highest) = index_progress(&store);
                 println!(
-                    "run {run}: killed after {got} received, {} stored, index then {how:?}",
-                    stored.len()
+                    "run {run}: killed after {got} received, {} stored, index watermark at rowid {indexed} of {highest}, then {how:?} ({:?})",
+                    stored.len(),
+                    started.elapsed()
                 );
-                damage(&index, *how);
+                let files = damage(&index, *how);
+                println!("run {run}: {how:?}, {files} index files");
             }
         })
         .await;
@@ -308,11 +364,13 @@ async fn recipient_killed_while_indexing_search_heals_itself() {
     let texts = bob.wait_conversation_len(&alice.user_id, total).await;
     let stored = id_set(&texts);
     assert_eq!(stored.len(), total, "not every message reached the store");
+    println!("restarted, all stored ({:?})", started.elapsed());
     wait_until("search finds every stored message", || async {
         let found = search_ids(&bob, "crashindex").await;
         found.len() == total && found.iter().cloned().collect::<HashSet<_>>() == stored
     })
     .await;
+    println!("search finds all {total} ({:?})", started.elapsed());
     wait_until("the index is ready", || async {
         bob.client.index_status().state == IndexState::Ready
     })
