@@ -256,7 +256,7 @@ async fn presence_comes_back_after_nats_restarts() {
 
 mod common;
 
-use common::{Conn, TestServer, PASSWORD};
+use common::{deployment::Deployment, Conn, TestServer, PASSWORD};
 use hongyan_protocol::{
     api::{NoticeRef, Presence as PresenceSignal},
     kinds, Envelope, PacketType,
@@ -270,35 +270,6 @@ const NEW: u32 = 261_201;
 const QUIET: Duration = Duration::from_secs(1);
 /// A killed node's users must be offline elsewhere within this (expiry is 7 s).
 const EXPIRY_WAIT: Duration = Duration::from_secs(15);
-
-/// One PostgreSQL, one nats-server, nodes `node-a` and `node-b`.
-struct Deployment {
-    a: TestServer,
-    b: TestServer,
-    nats: NatsServer,
-    _pg: PgServer,
-}
-
-impl Deployment {
-    async fn start() -> Self {
-        let (pg, nats) = tokio::join!(PgServer::start(), NatsServer::start());
-        let a = TestServer::start_node(&pg.url(), &nats.url(), "node-a").await;
-        let b = TestServer::start_node(&pg.url(), &nats.url(), "node-b").await;
-        for node in [&a, &b] {
-            let deadline = Instant::now() + DEADLINE;
-            while node.readyz().await.0 != 200 {
-                assert!(Instant::now() < deadline, "node never ready");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-        Self {
-            a,
-            b,
-            nats,
-            _pg: pg,
-        }
-    }
-}
 
 async fn online_at(node: &TestServer, id: &str, token: &str, flt: i64) -> Conn {
     let mut conn = node.ws().await;

@@ -4,62 +4,17 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Conn, TestServer};
+use common::{
+    deployment::{wait_ready, Deployment},
+    Conn, TestServer,
+};
 use hongyan_protocol::{Envelope, KickoutInfo, PacketType};
 use hongyan_tests::{NatsServer, PgServer};
 
-/// How long a state change (NATS down or back, readiness) may take to show.
-const DEADLINE: Duration = Duration::from_secs(15);
 /// How long "nothing arrives" is watched.
 const QUIET: Duration = Duration::from_millis(500);
-
-/// One PostgreSQL, one nats-server, nodes `node-a` and `node-b`.
-struct Deployment {
-    a: TestServer,
-    b: TestServer,
-    nats: NatsServer,
-    _pg: PgServer,
-}
-
-impl Deployment {
-    async fn start() -> Self {
-        let (pg, nats) = tokio::join!(PgServer::start(), NatsServer::start());
-        let a = TestServer::start_node(&pg.url(), &nats.url(), "node-a").await;
-        let b = TestServer::start_node(&pg.url(), &nats.url(), "node-b").await;
-        for node in [&a, &b] {
-            wait_ready(node, true).await;
-        }
-        Self {
-            a,
-            b,
-            nats,
-            _pg: pg,
-        }
-    }
-}
-
-/// Waits until `node`'s `/readyz` says `ready` (with the NATS reason when not).
-async fn wait_ready(node: &TestServer, ready: bool) {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        let (status, reasons) = node.readyz().await;
-        let nats_down = reasons.iter().any(|r| r == "nats: not connected");
-        if ready && status == 200 && reasons.is_empty() {
-            return;
-        }
-        if !ready && status == 503 && nats_down {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "readyz never became {}: {status} {reasons:?}",
-            if ready { "ready" } else { "503 nats" }
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// Registers `name` on `node` and logs it in there over WebSocket (or TCP) with `flt`.
 async fn online(node: &TestServer, name: &str, tcp: bool, flt: i64) -> (String, String, Conn) {

@@ -2,6 +2,8 @@
 //! speak the raw protocol.
 #![allow(dead_code)]
 
+pub mod deployment;
+
 use std::{net::SocketAddr, path::Path, process::ExitStatus, time::Duration};
 
 use bytes::{BufMut, Bytes, BytesMut};
