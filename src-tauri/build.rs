@@ -41,6 +41,8 @@ const COMMANDS: &[&str] = &[
     "sticker_packs",
     "send_sticker",
     "save_media",
+    "check_update",
+    "install_update",
 ];
 
 fn main() {

@@ -23,6 +23,8 @@ pub struct AppInfo {
     pub app_version: &'static str,
     pub core_level: u32,
     pub platform: &'static str,
+    /// `supported` when this copy can update itself (installed from a package).
+    pub updates: &'static str,
 }
 
 /// The first `app_info` call is the UI saying it is up: logged with the time since start.
@@ -39,6 +41,11 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         app_version: env!("CARGO_PKG_VERSION"),
         core_level: hongyan_sdk::CORE_LEVEL,
         platform: std::env::consts::OS,
+        updates: if crate::updater::supported() {
+            "supported"
+        } else {
+            "unsupported"
+        },
     }
 }
 
@@ -72,7 +79,10 @@ pub async fn resume_session(
     state: State<'_, AppState>,
 ) -> IpcResult<Option<Account>> {
     let client = state.client()?;
-    let account = client.resume().await?;
+    let account = client
+        .resume()
+        .await
+        .inspect_err(|e| crate::updater::offer_if_too_old(&app, e))?;
     if account.is_some() {
         crate::after_login(&app, &state, &client).await;
     }
@@ -114,7 +124,10 @@ pub async fn login(
     if client.account().is_some() && client.connection_state() == ConnectionState::Offline {
         client.shutdown().await;
     }
-    let account = client.login(username.trim(), &password).await?;
+    let account = client
+        .login(username.trim(), &password)
+        .await
+        .inspect_err(|e| crate::updater::offer_if_too_old(&app, e))?;
     state.remember.store(remember, Ordering::SeqCst);
     if !remember {
         let url = lock(&state.settings).server_url.clone();

@@ -23,6 +23,9 @@ pub const MESSAGE_REMOVED: &str = "message-removed";
 pub const MESSAGE_UPDATED: &str = "message-updated";
 pub const INDEX_PROGRESS: &str = "index-progress";
 pub const UPLOAD_PROGRESS: &str = "upload-progress";
+pub const UPDATE_AVAILABLE: &str = "update-available";
+pub const UPDATE_PROGRESS: &str = "update-progress";
+pub const UPDATE_INSTALLING: &str = "update-installing";
 
 /// The IPC event for an SDK event: `(name, payload)`; `None` for events the UI does not
 /// get (sync bookkeeping).

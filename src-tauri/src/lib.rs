@@ -12,6 +12,7 @@ pub mod notify;
 pub mod settings;
 pub mod state;
 pub mod tray;
+pub mod updater;
 
 use std::time::{Duration, Instant};
 
@@ -126,6 +127,12 @@ async fn forward_events(app: AppHandle, client: Client) {
                     notify::message(&app, &sender, m);
                 }
             }
+            Event::LoginRejected { code, .. }
+                if *code == hongyan_sdk::codes::LOGIN_CLIENT_TOO_OLD =>
+            {
+                let app = app.clone();
+                tauri::async_runtime::spawn(async move { updater::check_and_announce(&app).await });
+            }
             Event::FriendRequestReceived(r)
                 if !main_focused(&app) && lock(&app.state::<AppState>().settings).notifications =>
             {
@@ -154,6 +161,9 @@ pub fn run(started: Instant) {
         )
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
+        // Updates from the configured server (docs/UPDATES.md; endpoints set per check).
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(updater::PendingUpdate::default())
         // Cached images and stickers for <img> (docs/MEDIA.md): served from the SDK's cache.
         .register_asynchronous_uri_scheme_protocol(media::SCHEME, |ctx, request, responder| {
             let app = ctx.app_handle().clone();
@@ -178,6 +188,7 @@ pub fn run(started: Instant) {
             tauri::async_runtime::block_on(async {
                 rebuild_client(&handle, &handle.state::<AppState>(), &server_url).await;
             });
+            updater::spawn_periodic_checks(handle);
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -231,6 +242,8 @@ pub fn run(started: Instant) {
             media::sticker_packs,
             media::send_sticker,
             media::save_media,
+            updater::check_update,
+            updater::install_update,
         ])
         .build(tauri::generate_context!())
         .expect("the Tauri app failed to build");

@@ -52,10 +52,10 @@ pub use client::Client;
 pub use config::{ClientConfig, Timing, Transport};
 pub use error::{Error, Result};
 pub use events::{ConnectionState, Event};
-/// Application message kinds (`typeu`) and the core_level each needs.
-pub use hongyan_protocol::kinds;
 /// For the app's and the CLI's log filters (docs/RELIABILITY.md, "Secrets").
 pub use hongyan_protocol::LOG_REDACTION_DIRECTIVES;
+/// Result codes (e.g. 1027, client too old) and message kinds (`typeu`) with the core_level each needs.
+pub use hongyan_protocol::{codes, kinds};
 pub use model::{
     Account, Conversation, HistoryCursor, Message, MessageStatus, RegisteredUser, User,
 };

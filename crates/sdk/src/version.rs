@@ -4,10 +4,14 @@
 use hongyan_protocol::version::{HEADER_APP_VERSION, HEADER_CORE_LEVEL, HEADER_PLATFORM};
 use hongyan_protocol::{ClientVersion, Platform};
 
-/// Release date of this client core as `yyMMdd`; larger = newer. 261201 (issue 7): this
-/// core shows images and stickers, so it announces `kinds::STICKER_CORE_LEVEL` and receives
-/// stickers as themselves rather than as text fallbacks.
-pub const CORE_LEVEL: u32 = 261_201;
+/// Release date of this client core as `yyMMdd`; larger = newer. Set in the workspace
+/// `Cargo.toml` (`[workspace.metadata.hongyan] core-level`, read by build.rs). 261201
+/// (issue 7): this core shows images and stickers, so it announces
+/// `kinds::STICKER_CORE_LEVEL` and receives stickers as themselves, not as text fallbacks.
+pub const CORE_LEVEL: u32 = match u32::from_str_radix(env!("HONGYAN_CORE_LEVEL"), 10) {
+    Ok(level) => level,
+    Err(_) => panic!("HONGYAN_CORE_LEVEL is not a number"),
+};
 
 /// The SDK crate version, used as the default `app_version`.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
