@@ -1,15 +1,17 @@
 //! `hongyan-server admin …` (the binary's operator commands): `create-user` writes through
 //! the server's own store (SQLite in the data dir, which WAL and a busy timeout let it share
-//! with a running server, or the deployment's PostgreSQL with `--postgres`); the rest log in
-//! as an administrator and call the admin HTTP API of a running server. Results are printed
-//! as JSON on stdout.
+//! with a running server, or the deployment's PostgreSQL with `--postgres`); `release` works
+//! on the releases dir (docs/UPDATES.md); the rest log in as an administrator and call the
+//! admin HTTP API of a running server. Results are printed as JSON on stdout.
 
 use anyhow::{bail, Context, Result};
 use hongyan_protocol::api::{Audience, CreateNotice};
 use hongyan_server::{
     accounts,
-    config::{resolve_data_dir, AdminAction, AdminArgs, BroadcastAction},
-    open_store, Store,
+    config::{resolve_data_dir, AdminAction, AdminArgs, BroadcastAction, ReleaseAction},
+    open_store,
+    releases::{PublishRequest, ReleasesDir},
+    Store,
 };
 use serde_json::{json, Value};
 
@@ -29,6 +31,7 @@ pub async fn run(args: AdminArgs) -> Result<()> {
                 .context("opening the store")?;
             create_user(store, username, password, nickname, admin).await?
         }
+        AdminAction::Release { action } => release(action).await?,
         AdminAction::Sessions => {
             let api = Api::login(&args.server, args.username, args.password).await?;
             api.call(reqwest::Method::GET, "/api/v1/admin/sessions", None)
@@ -103,6 +106,56 @@ async fn create_user(
     };
     store.close().await;
     result
+}
+
+/// `admin release publish|list`: file work, run off the async runtime. A refusal is one
+/// line (the error's message already names its cause).
+async fn release(action: ReleaseAction) -> Result<Value> {
+    let one_line = |e: hongyan_server::releases::ReleaseError| anyhow::Error::msg(e.to_string());
+    tokio::task::spawn_blocking(move || match action {
+        ReleaseAction::Publish {
+            bundle,
+            signature,
+            version,
+            target,
+            notes,
+            pubkey,
+            dir,
+        } => {
+            let dir = ReleasesDir::at(dir.resolve().map_err(anyhow::Error::msg)?);
+            let req = PublishRequest {
+                bundle,
+                signature,
+                version,
+                target,
+                notes,
+                pubkey,
+            };
+            let published = dir
+                .publish(&req, std::time::SystemTime::now())
+                .map_err(one_line)?;
+            Ok(serde_json::to_value(published)?)
+        }
+        ReleaseAction::List { dir } => {
+            let dir = ReleasesDir::at(dir.resolve().map_err(anyhow::Error::msg)?);
+            let listed: Vec<Value> = dir
+                .list()
+                .map_err(one_line)?
+                .into_iter()
+                .map(|p| {
+                    json!({
+                        "target": p.target,
+                        "version": p.release.version,
+                        "pub_date": p.release.pub_date,
+                        "size": p.release.size,
+                        "file": p.release.file,
+                    })
+                })
+                .collect();
+            Ok(Value::Array(listed))
+        }
+    })
+    .await?
 }
 
 /// A logged-in admin API client.

@@ -125,6 +125,12 @@ pub struct Cli {
     #[arg(long, env = "HONGYAN_MEDIA_DIR", value_name = "DIR")]
     pub media_dir: Option<PathBuf>,
 
+    /// Directory of published app releases, served to the app's updater at
+    /// /api/v1/updates (docs/UPDATES.md). Default: `<data-dir>/releases`. Nodes of one
+    /// deployment share it, like the media dir.
+    #[arg(long, env = "HONGYAN_RELEASES_DIR", value_name = "DIR")]
+    pub releases_dir: Option<PathBuf>,
+
     /// Log format on stderr.
     #[arg(long, env = "HONGYAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -253,6 +259,64 @@ pub enum AdminAction {
         #[command(subcommand)]
         action: BroadcastAction,
     },
+    /// App releases for the updater: publish, list (works on the releases dir directly,
+    /// no running server or login needed).
+    Release {
+        #[command(subcommand)]
+        action: ReleaseAction,
+    },
+}
+
+/// Where `admin release …` finds the releases dir: `--releases-dir`, else
+/// `<data-dir>/releases` (the server's rule).
+#[derive(Debug, Clone, Args)]
+pub struct ReleasesDirArgs {
+    /// The server's data directory (default: the server's default).
+    #[arg(long, env = "HONGYAN_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The releases directory (default: `<data-dir>/releases`).
+    #[arg(long, env = "HONGYAN_RELEASES_DIR")]
+    pub releases_dir: Option<PathBuf>,
+}
+
+impl ReleasesDirArgs {
+    pub fn resolve(self) -> Result<PathBuf, String> {
+        resolve_releases_dir(self.releases_dir, self.data_dir)
+    }
+}
+
+/// `admin release …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum ReleaseAction {
+    /// Copies a signed bundle into the releases dir; prints its release.json.
+    Publish {
+        /// The bundle (e.g. Hongyan_0.2.0_amd64.deb).
+        #[arg(long, value_name = "FILE")]
+        bundle: PathBuf,
+        /// Its signature (`<bundle>.sig` as `tauri build` / `tauri signer sign` write it).
+        #[arg(long, value_name = "FILE")]
+        signature: PathBuf,
+        /// The release's semver version; the signature must be made for it.
+        #[arg(long)]
+        version: String,
+        /// Updater target, e.g. linux-x86_64-deb (default: from the bundle's file name).
+        #[arg(long)]
+        target: Option<String>,
+        /// Release notes shown by the app.
+        #[arg(long)]
+        notes: Option<String>,
+        /// Refuse the bundle unless its signature verifies with this public key
+        /// (the updater.key.pub file).
+        #[arg(long, value_name = "FILE")]
+        pubkey: Option<PathBuf>,
+        #[command(flatten)]
+        dir: ReleasesDirArgs,
+    },
+    /// Lists every published release.
+    List {
+        #[command(flatten)]
+        dir: ReleasesDirArgs,
+    },
 }
 
 /// `admin broadcast …`
@@ -286,6 +350,18 @@ pub fn resolve_data_dir(flag: Option<PathBuf>) -> Result<PathBuf, String> {
     }
 }
 
+/// The releases dir to use: the flag, else `<data dir>/releases` (the data dir resolved
+/// like [`resolve_data_dir`]).
+pub fn resolve_releases_dir(
+    releases_dir: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+) -> Result<PathBuf, String> {
+    match releases_dir {
+        Some(d) => Ok(d),
+        None => Ok(resolve_data_dir(data_dir)?.join("releases")),
+    }
+}
+
 fn parse_heartbeat(s: &str) -> Result<u64, String> {
     let v: u64 = s
         .trim()
@@ -303,6 +379,7 @@ fn parse_heartbeat(s: &str) -> Result<u64, String> {
 /// Resolved server configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Where to listen; once bound, the bound address (port 0 resolved).
     pub http_addr: SocketAddr,
     pub tcp_addr: SocketAddr,
     pub data_dir: PathBuf,
@@ -326,6 +403,8 @@ pub struct Config {
     pub node_name: String,
     /// Where uploaded media lives (`<data_dir>/media` unless given).
     pub media_dir: PathBuf,
+    /// Where published app releases live (`<data_dir>/releases` unless given).
+    pub releases_dir: PathBuf,
     /// Rate limits (docs/RELIABILITY.md).
     pub rate_limits: RateConfig,
 }
@@ -349,6 +428,7 @@ impl Config {
             nats: None,
             node_name: "test".to_owned(),
             media_dir: data_dir.join("media"),
+            releases_dir: data_dir.join("releases"),
             rate_limits: RateConfig::defaults(),
         }
     }
@@ -375,6 +455,9 @@ impl Cli {
     pub fn into_config(self) -> Result<Config, String> {
         let data_dir = resolve_data_dir(self.data_dir)?;
         let media_dir = self.media_dir.unwrap_or_else(|| data_dir.join("media"));
+        let releases_dir = self
+            .releases_dir
+            .unwrap_or_else(|| data_dir.join("releases"));
         let node_name = self
             .node_name
             .unwrap_or_else(|| default_node_name(self.http_addr));
@@ -393,6 +476,7 @@ impl Cli {
             nats: self.nats,
             node_name,
             media_dir,
+            releases_dir,
             rate_limits: self.rates.config(),
         })
     }
@@ -574,6 +658,76 @@ mod tests {
         assert_eq!(cfg.stickers_dir, Some(PathBuf::from("packs")));
         assert!(parse(&["--max-media-bytes", "0"]).is_err());
         assert!(parse(&["--max-media-bytes", "lots"]).is_err());
+    }
+
+    #[test]
+    fn releases_flags() {
+        let cfg = parse(&["--data-dir", "/tmp/x"])
+            .expect("ok")
+            .into_config()
+            .expect("config");
+        assert_eq!(cfg.releases_dir, PathBuf::from("/tmp/x/releases"));
+        let cfg = parse(&["--data-dir", "/tmp/x", "--releases-dir", "/shared/releases"])
+            .expect("ok")
+            .into_config()
+            .expect("config");
+        assert_eq!(cfg.releases_dir, PathBuf::from("/shared/releases"));
+        assert_eq!(cfg.media_dir, PathBuf::from("/tmp/x/media"), "independent");
+
+        let cli = parse(&[
+            "admin",
+            "release",
+            "publish",
+            "--bundle",
+            "Hongyan_0.2.0_amd64.deb",
+            "--signature",
+            "Hongyan_0.2.0_amd64.deb.sig",
+            "--version",
+            "0.2.0",
+            "--notes",
+            "What changed",
+            "--data-dir",
+            "/tmp/d",
+        ])
+        .expect("ok");
+        let Some(Command::Admin(AdminArgs {
+            action:
+                AdminAction::Release {
+                    action:
+                        ReleaseAction::Publish {
+                            version,
+                            target,
+                            notes,
+                            pubkey,
+                            dir,
+                            ..
+                        },
+                },
+            ..
+        })) = cli.command
+        else {
+            panic!("admin release publish")
+        };
+        assert_eq!(version, "0.2.0");
+        assert_eq!((target, pubkey), (None, None));
+        assert_eq!(notes.as_deref(), Some("What changed"));
+        assert_eq!(dir.resolve(), Ok(PathBuf::from("/tmp/d/releases")));
+        let cli = parse(&["admin", "release", "list", "--releases-dir", "/r"]).expect("ok");
+        let Some(Command::Admin(AdminArgs {
+            action:
+                AdminAction::Release {
+                    action: ReleaseAction::List { dir },
+                },
+            ..
+        })) = cli.command
+        else {
+            panic!("admin release list")
+        };
+        assert_eq!(dir.resolve(), Ok(PathBuf::from("/r")));
+        assert!(
+            parse(&["admin", "release", "publish", "--bundle", "b"]).is_err(),
+            "signature and version are required"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod media;
 pub mod metrics;
 pub mod node;
 pub mod relay;
+pub mod releases;
 pub mod router;
 pub mod session;
 pub mod stickers;
@@ -154,6 +155,10 @@ impl Server {
             })?;
         let http_addr = http.local_addr()?;
         let tcp_addr = tcp.local_addr()?;
+        // Handlers that build absolute URLs without a Host header use the bound address
+        // (port 0 resolved).
+        let mut config = config;
+        config.http_addr = http_addr;
         let uploads = media::Uploads::new(media_dir, config.max_media_bytes);
         let limits = limits::RateLimits::new(&config.rate_limits, config.max_media_bytes);
         let metrics = metrics::Metrics::new();

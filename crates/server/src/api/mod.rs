@@ -9,6 +9,7 @@ pub mod media;
 pub mod notices;
 pub mod stickers;
 pub mod sync;
+pub mod updates;
 
 use std::sync::Arc;
 
@@ -47,7 +48,12 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(media::get).head(media::head).put(media::put),
         )
         .route("/api/v1/stickers", get(stickers::list))
-        .route("/api/v1/stickers/{pack}/{file}", get(stickers::png));
+        .route("/api/v1/stickers/{pack}/{file}", get(stickers::png))
+        .route("/api/v1/updates/{target}/{version}", get(updates::check))
+        .route(
+            "/api/v1/updates/{target}/{version}/download",
+            get(updates::download),
+        );
     let json = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
