@@ -1,15 +1,70 @@
 #!/usr/bin/env bash
-# Builds the desktop app's installable package: a release build with the UI embedded, bundled
-# as a .deb (under $CARGO_TARGET_DIR/release/bundle/deb/). No AppImage: the Tauri bundler
-# downloads its AppImage tools from GitHub, which no package registry ships (src-tauri/README.md).
+# Builds the desktop app's installable, self-updating packages (docs/UPDATES.md):
+#   scripts/dist.sh [--debug] [--out DIR]
+# a release build with the UI embedded and the update public key built in, bundled as a .deb
+# (and an AppImage where the Tauri bundler can fetch its AppImage tools from GitHub), each with
+# its signature (<bundle>.sig) for `hongyan-server admin release publish`. The bundles and
+# signatures are copied to DIR (default dist/).
+# The signing key: $TAURI_SIGNING_PRIVATE_KEY_PATH, default ~/.config/hongyan/updater.key;
+# generated (without a password) when missing — back it up: without it no installed copy can
+# be updated again. --debug builds the dev profile (what the update e2e test installs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+
+profile=release
+out=dist
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --debug) profile=debug ;;
+    --out) out="$2"; shift ;;
+    *) echo "usage: scripts/dist.sh [--debug] [--out DIR]" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 ensure_debs build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev \
   libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev \
   libjavascriptcoregtk-4.1-dev libxdo-dev
 ensure_node_modules
-log "tauri build --bundles deb (UI build, release build, bundle)"
-npx tauri build --bundles deb
-ls -l "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb
+
+key="${TAURI_SIGNING_PRIVATE_KEY_PATH:-$HOME/.config/hongyan/updater.key}"
+if [ ! -f "$key" ]; then
+  mkdir -p "$(dirname "$key")"
+  npx tauri signer generate --ci -p "" -w "$key" >/dev/null
+  log "NEW update signing key: $key (public: $key.pub). Back it up and keep it secret;"
+  log "every future release must be signed with it or installed copies cannot update."
+fi
+pubkey="$(cat "$key.pub")"
+export TAURI_SIGNING_PRIVATE_KEY_PASSWORD="${TAURI_SIGNING_PRIVATE_KEY_PASSWORD:-}"
+
+version="$(cargo metadata --no-deps --format-version 1 |
+  node -e 'const m=JSON.parse(require("fs").readFileSync(0));
+           console.log(m.packages.find(p=>p.name==="hongyan-app").version)')"
+config="{\"plugins\":{\"updater\":{\"pubkey\":\"$pubkey\"}}}"
+flags=(--config "$config")
+[ "$profile" = debug ] && flags+=(--debug)
+bundle_dir="$CARGO_TARGET_DIR/$profile/bundle"
+
+log "Hongyan $version ($profile): UI build, app build, .deb"
+rm -rf "$bundle_dir/deb" "$bundle_dir/appimage"
+npx tauri build "${flags[@]}" --bundles deb
+bundles=("$bundle_dir"/deb/*_"$version"_*.deb)
+
+# AppImage: the bundler downloads AppRun/linuxdeploy from GitHub (src-tauri/README.md).
+if npx tauri bundle "${flags[@]}" --bundles appimage >"$bundle_dir/appimage.log" 2>&1; then
+  bundles+=("$bundle_dir"/appimage/*_"$version"_*.AppImage)
+else
+  log "no AppImage: the Tauri bundler could not fetch its AppImage tools (needs GitHub;"
+  log "see $bundle_dir/appimage.log). The .deb is complete."
+fi
+
+mkdir -p "$out"
+for b in "${bundles[@]}"; do
+  npx tauri signer sign -f "$key" --app-version "$version" "$b" >/dev/null
+  cp "$b" "$b.sig" "$out/"
+done
+log "signed bundles in $out/:"
+ls -l "$out"
+echo "publish with: hongyan-server admin release publish --version $version" \
+  "--bundle $out/$(basename "${bundles[0]}") --signature $out/$(basename "${bundles[0]}").sig"

@@ -37,4 +37,14 @@ log "app end to end (xvfb-run)"
 # One app at a time: the tests share the X display.
 xvfb-run -a -s "-screen 0 1280x800x24" \
   cargo test -p hongyan-app --features custom-protocol --test e2e_app -- \
-  --ignored --nocapture --test-threads=1 "$@"
+  --ignored --nocapture --test-threads=1 --skip update:: "$@"
+
+# Installs packages: only where we are root (CI is); elsewhere run it by hand with sudo.
+if [ $# -eq 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    log "app update end to end (packages A and B)"
+    bash scripts/test-update.sh
+  else
+    log "SKIPPED the update end to end: scripts/test-update.sh needs root (dpkg -i)"
+  fi
+fi

@@ -625,11 +625,7 @@ const NO_BUS: &str = "unix:path=/nonexistent/hongyan-e2e";
 /// Panics with a hint unless the embedded UI is built, the app binary exists and there is
 /// an X display; returns the app binary.
 fn preflight() -> PathBuf {
-    // The SDK test clients (`TestClient`, keyring "auto") run in this process. With DISPLAY
-    // set and no session bus, libdbus would autolaunch one over X11 and the keyring probe
-    // would wait on a keyring daemon forever (seen: a login that never returned). The tests
-    // run one at a time and nothing else reads the environment at this point.
-    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", NO_BUS);
+    prepare_display();
     let index = workspace_root().join("ui/dist/index.html");
     let html = std::fs::read_to_string(&index)
         .unwrap_or_else(|_| panic!("{} is missing: npm run -w ui build", index.display()));
@@ -645,11 +641,20 @@ fn preflight() -> PathBuf {
         "{} is missing: cargo build -p hongyan-app --features custom-protocol",
         app.display()
     );
+    app
+}
+
+/// Checks there is an X display and keeps this process off any session bus.
+pub fn prepare_display() {
+    // The SDK test clients (`TestClient`, keyring "auto") run in this process. With DISPLAY
+    // set and no session bus, libdbus would autolaunch one over X11 and the keyring probe
+    // would wait on a keyring daemon forever (seen: a login that never returned). The tests
+    // run one at a time and nothing else reads the environment at this point.
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", NO_BUS);
     assert!(
         std::env::var_os("DISPLAY").is_some(),
         "no DISPLAY: run under xvfb-run -a"
     );
-    app
 }
 
 impl AppEnv {
@@ -658,9 +663,18 @@ impl AppEnv {
     /// never into the developer's keyring, and single-instance launches normally).
     pub async fn start(bus: Option<&str>) -> Self {
         let app = preflight();
-        let tmp = tempfile::tempdir().expect("tmp");
         // The real server, through the same harness as the integration tests.
-        let server = hongyan_tests::TestServer::start().await;
+        Self::start_with(bus, app, hongyan_tests::TestServer::start().await).await
+    }
+
+    /// [`AppEnv::start`] for the app binary `app` against `server`.
+    pub async fn start_with(
+        bus: Option<&str>,
+        app: PathBuf,
+        server: hongyan_tests::TestServer,
+    ) -> Self {
+        prepare_display();
+        let tmp = tempfile::tempdir().expect("tmp");
         let server_url = server.url();
 
         // One isolated profile for the app, kept across its restarts.
