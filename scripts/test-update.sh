@@ -30,11 +30,11 @@ rm -rf "$work/a" "$work/b"
 bash scripts/dist.sh --debug --out "$work/a"
 
 log "version B: a copy with the next version and core level"
+# Kept between runs (its own node_modules, installed once by dist.sh); files keep their
+# times (-p) so nothing looks newer than it is.
 src_b="$work/src-b"
-rm -rf "$src_b" && mkdir -p "$src_b"
-git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$src_b"
-ln -s "$ROOT/node_modules" "$src_b/node_modules"
-[ -d "$ROOT/ui/node_modules" ] && ln -s "$ROOT/ui/node_modules" "$src_b/ui/node_modules"
+mkdir -p "$src_b"
+git ls-files -co --exclude-standard -z | xargs -0 cp -p --parents -t "$src_b"
 read -r version_a level_a < <(node -e '
   const t = require("fs").readFileSync("Cargo.toml", "utf8");
   const v = /\[workspace\.package\][^[]*?\nversion = "([^"]+)"/.exec(t)[1];
