@@ -299,6 +299,10 @@ async fn the_newest_release_is_offered_and_downloads_as_signed() {
         "and not with another key"
     );
 
+    let head = server.http().head(url).send().await.expect("HEAD");
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(head.headers()[header::CONTENT_LENGTH], "300000");
+
     // Up to date, ahead, and a newer release published while the server runs.
     assert_eq!(
         check(&server, TARGET, "0.2.0").await.0,
