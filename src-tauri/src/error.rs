@@ -115,6 +115,19 @@ impl From<Error> for IpcError {
             Error::Server { code, .. } if code == "already_friends" => {
                 Self::new("already_friends", "You are already friends.")
             }
+            // The server's sentence says what was exceeded and when to try again.
+            Error::Server {
+                status: 429,
+                message,
+                ..
+            } => Self::new(
+                "rate_limited",
+                if message.trim().is_empty() {
+                    "Too many attempts. Please wait a moment and try again.".to_owned()
+                } else {
+                    format!("Slow down — {}", sentence(&message.replace("rate limited: ", "")))
+                },
+            ),
             Error::Server { status: 403, .. } => {
                 Self::new("forbidden", "You are not allowed to do that.")
             }
@@ -267,6 +280,7 @@ mod tests {
             "internal",
             "media_too_large",
             "unsupported_media",
+            "rate_limited",
         ];
         let all = vec![
             (Error::InvalidCredentials, "invalid_credentials"),
@@ -295,6 +309,16 @@ mod tests {
                     message: "boom".into(),
                 },
                 "server",
+            ),
+            (
+                Error::Server {
+                    status: 429,
+                    code: "rate_limited".into(),
+                    message:
+                        "rate limited: too many login attempts for this account; try again in 12 s"
+                            .into(),
+                },
+                "rate_limited",
             ),
             (
                 Error::Server {
@@ -430,6 +454,21 @@ mod tests {
         assert_eq!(
             IpcError::from(Error::InvalidRequest("username too short".into())).message,
             "Username too short."
+        );
+    }
+
+    #[test]
+    fn rate_limited_says_what_and_when() {
+        let e = IpcError::from(Error::Server {
+            status: 429,
+            code: "rate_limited".into(),
+            message: "rate limited: too many login attempts for this account; try again in 12 s"
+                .into(),
+        });
+        assert_eq!(e.kind, "rate_limited");
+        assert_eq!(
+            e.message,
+            "Slow down — Too many login attempts for this account; try again in 12 s."
         );
     }
 }
