@@ -134,15 +134,17 @@ struct Bundle {
     bytes: Vec<u8>,
 }
 
-/// `hongyan-server admin release …` with these arguments, as an operator runs it. The binary
-/// is the harness's (built once per test process, so it is not relinked under a running
-/// command when a test starts a server).
+/// `hongyan-server admin release …` with these arguments, as an operator runs it (the same
+/// binary the harness starts servers from).
 fn admin_release(args: &[&str]) -> Output {
     std::process::Command::new(hongyan_tests::server_bin())
         .args(["admin", "release"])
         .args(args)
         .env_remove("HONGYAN_DATA_DIR")
         .env_remove("HONGYAN_RELEASES_DIR")
+        // An operator's shell: anyhow adds a backtrace to the error line when these ask.
+        .env("RUST_BACKTRACE", "0")
+        .env("RUST_LIB_BACKTRACE", "0")
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run hongyan-server admin release")
