@@ -279,7 +279,8 @@ impl Message {
     }
 
     /// The line a conversation list shows for this message. Group events read like
-    /// `10001 added 10002` (user ids; see [`Message::preview_with`] for names).
+    /// `10001 added 10002` (user ids; see [`Message::preview_with`] for names), each name
+    /// and the group's name bidi-isolated (U+2068 … U+2069).
     pub fn preview(&self) -> String {
         self.preview_with(|id| id.to_owned())
     }
@@ -364,17 +365,24 @@ impl Message {
 }
 
 /// `alice added bob, carol` and the like.
+/// `text` between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE: a name chosen by a
+/// user (say one holding U+202E, right-to-left override) cannot reorder the rest of the line.
+fn isolate(text: &str) -> String {
+    format!("\u{2068}{text}\u{2069}")
+}
+
 fn group_event_line(e: &GroupEvent, name: &impl Fn(&str) -> String) -> String {
-    let by = name(&e.by);
+    let by = isolate(&name(&e.by));
     let members = e
         .members
         .iter()
-        .map(|m| name(m))
+        .map(|m| isolate(&name(m)))
         .collect::<Vec<_>>()
         .join(", ");
+    let group = isolate(&e.group.name);
     match e.event {
-        GroupEventKind::Created => format!("{by} created the group \"{}\"", e.group.name),
-        GroupEventKind::Renamed => format!("{by} renamed the group to \"{}\"", e.group.name),
+        GroupEventKind::Created => format!("{by} created the group \"{group}\""),
+        GroupEventKind::Renamed => format!("{by} renamed the group to \"{group}\""),
         GroupEventKind::MembersAdded => format!("{by} added {members}"),
         GroupEventKind::MemberRemoved => format!("{by} removed {members}"),
         GroupEventKind::MemberLeft => format!("{members} left the group"),
@@ -564,5 +572,37 @@ mod tests {
         assert!(a.id < b.id);
         let env = a.to_envelope();
         assert!(env.qos && env.fp.as_deref() == Some(a.id.as_str()));
+    }
+
+    #[test]
+    fn group_event_names_cannot_reorder_the_line() {
+        // "Mallory" with a right-to-left override would otherwise flip " added …".
+        let evil = "\u{202E}yrollaM";
+        let content = format!(
+            r#"{{"event":"members_added","group":{{"group_id":"g4","name":"{evil}","owner":"7","member_count":3,"created_at":1}},"by":"7","members":["5"]}}"#
+        );
+        let mut m = Message::from_envelope(
+            &Envelope::chat("0", "g4", "fp", kinds::GROUP_EVENT, &content),
+            "5",
+            1,
+        )
+        .expect("group event");
+        m.typeu = kinds::GROUP_EVENT;
+        let line = m.preview_with(|id| {
+            if id == "7" {
+                evil.to_owned()
+            } else {
+                "Bob".to_owned()
+            }
+        });
+        assert_eq!(
+            line,
+            format!("\u{2068}{evil}\u{2069} added \u{2068}Bob\u{2069}")
+        );
+        m.content = content.replace("members_added", "created");
+        assert_eq!(
+            m.preview_with(|_| "Amy".to_owned()),
+            format!("\u{2068}Amy\u{2069} created the group \"\u{2068}{evil}\u{2069}\"")
+        );
     }
 }

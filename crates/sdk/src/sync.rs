@@ -447,7 +447,10 @@ mod tests {
         assert!(r.outbound.is_empty(), "system lines get no receipts");
         let c = s.conversation("g4").expect("q").expect("c");
         assert_eq!(c.unread, 0, "system lines are not unread");
-        assert_eq!(c.last_text.as_deref(), Some("Amy added 5, 8"));
+        assert_eq!(
+            c.last_text.as_deref(),
+            Some("\u{2068}Amy\u{2069} added \u{2068}5\u{2069}, \u{2068}8\u{2069}")
+        );
     }
 
     #[test]
