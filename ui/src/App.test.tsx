@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from "@testing-library/react";
+import { act, render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "./ipc";
@@ -26,7 +26,8 @@ beforeEach(() => {
     handlers.set(name, list);
     return () => handlers.set(name, (handlers.get(name) ?? []).filter((x) => x !== h));
   });
-  vi.mocked(ipc.appInfo).mockResolvedValue({ app_version: "0.1.0", core_level: 3, platform: "linux" });
+  vi.mocked(ipc.appInfo).mockResolvedValue({ app_version: "0.1.0", core_level: 3, platform: "linux", updates: "supported" });
+  vi.mocked(ipc.checkUpdate).mockResolvedValue(null);
   vi.mocked(ipc.getSettings).mockImplementation(async () => settings);
   vi.mocked(ipc.setSettings).mockImplementation(async (s) => (settings = s));
   vi.mocked(ipc.resumeSession).mockResolvedValue({ user_id: "1", username: "me", server: "localhost_8080" });
@@ -93,5 +94,21 @@ describe("App", () => {
     emit("open-conversation", { conversation_id: "42" });
     await waitFor(() => expect(ipc.loadHistory).toHaveBeenCalledWith("42", 50));
     expect(ipc.markRead).toHaveBeenCalledWith("42");
+  });
+
+  it("shows the update banner on top of the main window, and of the sign-in screen after 1027", async () => {
+    render(<App />);
+    await screen.findByRole("heading", { name: "Chats" });
+    expect(screen.queryByTestId("update-banner")).toBeNull();
+    act(() => emit("update-available", { version: "0.2.0", current_version: "0.1.0", notes: null, date: null }));
+    const banner = await screen.findByTestId("update-banner");
+    expect(banner).toHaveTextContent("Hongyan 0.2.0 is available");
+    // On top: before the main window in the frame.
+    expect(banner.parentElement?.firstElementChild).toBe(banner);
+    expect(banner.nextElementSibling).toHaveClass("main-window");
+    // The backend announces the update and refuses the session (1027): the banner stays.
+    act(() => emit("login-rejected", { code: 1027, message: "client too old" }));
+    await screen.findByTestId("signin-notice");
+    expect(screen.getByTestId("update-banner").nextElementSibling).toHaveClass("signin-screen");
   });
 });

@@ -11,9 +11,11 @@ import {
   type Settings,
 } from "./ipc";
 import { I18nProvider, translate } from "./i18n";
+import { UpdateProvider } from "./lib/update";
 import { clearUserCache } from "./lib/users";
 import { MainWindow } from "./components/MainWindow";
 import { SignIn } from "./components/SignIn";
+import { UpdateBanner } from "./components/UpdateBanner";
 
 const DEFAULT_SETTINGS: Settings = {
   server_url: "http://localhost:8080",
@@ -112,29 +114,34 @@ export function App() {
 
   return (
     <I18nProvider lang={lang}>
-      {account ? (
-        <MainWindow
-          account={account}
-          settings={settings}
-          info={info}
-          onSettingsChange={changeSettings}
-          onLogout={() => {
-            logout()
-              .catch(() => {})
-              .finally(() => signOut(null));
-          }}
-        />
-      ) : (
-        <SignIn
-          settings={settings}
-          notice={notice}
-          onServerChange={(server_url) => changeSettings({ ...settings, server_url })}
-          onSignedIn={(a) => {
-            setNotice(null);
-            setAccount(a);
-          }}
-        />
-      )}
+      <UpdateProvider>
+        <div className="app-frame">
+          <UpdateBanner />
+          {account ? (
+            <MainWindow
+              account={account}
+              settings={settings}
+              info={info}
+              onSettingsChange={changeSettings}
+              onLogout={() => {
+                logout()
+                  .catch(() => {})
+                  .finally(() => signOut(null));
+              }}
+            />
+          ) : (
+            <SignIn
+              settings={settings}
+              notice={notice}
+              onServerChange={(server_url) => changeSettings({ ...settings, server_url })}
+              onSignedIn={(a) => {
+                setNotice(null);
+                setAccount(a);
+              }}
+            />
+          )}
+        </div>
+      </UpdateProvider>
     </I18nProvider>
   );
 }

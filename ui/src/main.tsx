@@ -5,6 +5,7 @@ import "./styles.css";
 import "./styles-social.css";
 import "./styles-search.css";
 import "./styles-media.css";
+import "./styles-update.css";
 import { preventFileDropNavigation } from "./lib/media";
 
 preventFileDropNavigation();

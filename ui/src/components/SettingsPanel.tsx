@@ -1,6 +1,7 @@
 import { useState } from "react";
-import type { Account, AppInfo, Language, Settings, Theme } from "../ipc";
+import type { Account, AppInfo, IpcError, Language, Settings, Theme } from "../ipc";
 import { useI18n } from "../i18n";
+import { useUpdate } from "../lib/update";
 import { Modal } from "./Modal";
 
 interface Props {
@@ -102,7 +103,77 @@ export function SettingsPanel({ settings, account, info, onChange, onLogout, onC
           <dt>{t("about.platform")}</dt>
           <dd>{info?.platform ?? "—"}</dd>
         </dl>
+        <UpdateCheck info={info} onInstall={onClose} />
       </section>
     </Modal>
+  );
+}
+
+type CheckResult =
+  | { state: "checking" }
+  | { state: "up-to-date" }
+  | { state: "available"; version: string }
+  | { state: "error"; message: string };
+
+/** About's [Check for updates] and its result; an update found shows the banner too. */
+function UpdateCheck({ info, onInstall }: { info: AppInfo | null; onInstall: () => void }) {
+  const { t, errorText } = useI18n();
+  const update = useUpdate();
+  const [result, setResult] = useState<CheckResult | null>(null);
+  const unsupported = info?.updates === "unsupported";
+
+  const check = async () => {
+    setResult({ state: "checking" });
+    try {
+      const u = await update.check();
+      setResult(u ? { state: "available", version: u.version } : { state: "up-to-date" });
+    } catch (e) {
+      setResult({ state: "error", message: errorText(e as IpcError) });
+    }
+  };
+
+  let text: string | null = null;
+  if (unsupported) text = t("about.updatesUnsupported");
+  else if (result?.state === "checking") text = t("about.checking");
+  else if (result?.state === "up-to-date") text = t("about.upToDate");
+  else if (result?.state === "available") text = t("about.updateFound", { version: result.version });
+  else if (result?.state === "error") text = result.message;
+  const state = unsupported ? "unsupported" : result?.state;
+
+  return (
+    <div className="about-updates">
+      <button
+        type="button"
+        className="btn small"
+        onClick={() => void check()}
+        disabled={unsupported || result?.state === "checking" || update.busy}
+        data-testid="check-updates"
+      >
+        {t("about.checkUpdates")}
+      </button>
+      {text && (
+        <span
+          className="about-updates-result"
+          role={state === "error" ? "alert" : "status"}
+          data-testid="check-updates-result"
+          data-state={state}
+        >
+          {text}
+        </span>
+      )}
+      {result?.state === "available" && !update.busy && (
+        <button
+          type="button"
+          className="btn small primary"
+          onClick={() => {
+            void update.install();
+            onInstall(); // the banner on top shows how it goes
+          }}
+          data-testid="check-updates-install"
+        >
+          {t("about.updateNow")}
+        </button>
+      )}
+    </div>
   );
 }

@@ -1,23 +1,43 @@
-import { screen } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../ipc";
 import type { Settings } from "../ipc/types";
-import { renderI18n } from "../test/render";
+import { deferred, mockEvents, renderUpdate, updateInfo } from "../test/render";
 import { SignIn } from "./SignIn";
+import { UpdateBanner } from "./UpdateBanner";
 
 vi.mock("../ipc");
 
 const settings: Settings = { server_url: "http://localhost:8080", notifications: true, theme: "system", language: "en" };
 
-beforeEach(() => vi.resetAllMocks());
+let events: ReturnType<typeof mockEvents>;
+beforeEach(() => {
+  vi.resetAllMocks();
+  events = mockEvents();
+  vi.mocked(ipc.checkUpdate).mockResolvedValue(null);
+});
 
+/** The sign-in screen as the app shows it: the update banner above the form. */
 function setup(notice?: string) {
   const onSignedIn = vi.fn();
   const onServerChange = vi.fn().mockResolvedValue(undefined);
-  renderI18n(<SignIn settings={settings} notice={notice} onSignedIn={onSignedIn} onServerChange={onServerChange} />);
+  renderUpdate(
+    <>
+      <UpdateBanner />
+      <SignIn settings={settings} notice={notice} onSignedIn={onSignedIn} onServerChange={onServerChange} />
+    </>,
+  );
   return { onSignedIn, onServerChange };
 }
+
+async function signIn() {
+  await userEvent.type(screen.getByLabelText("Username"), "alice");
+  await userEvent.type(screen.getByLabelText("Password"), "secret");
+  await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+}
+
+const tooOld = { kind: "client_too_old", message: "This version of Hongyan is too old for the server. Please update the app." };
 
 describe("SignIn", () => {
   it("validates before calling the backend", async () => {
@@ -88,5 +108,83 @@ describe("SignIn", () => {
   it("shows a notice (e.g. kicked out)", () => {
     setup("You were signed out because this account signed in on another device.");
     expect(screen.getByTestId("signin-notice")).toHaveTextContent(/another device/);
+  });
+
+  describe("refused with client_too_old (1027)", () => {
+    it("asks for an update and offers Update to X, which installs with the progress in the banner", async () => {
+      vi.mocked(ipc.login).mockRejectedValue(tooOld);
+      const { onSignedIn } = setup();
+      await waitFor(() => expect(ipc.checkUpdate).toHaveBeenCalledTimes(1)); // the start check: none then
+      vi.mocked(ipc.checkUpdate).mockResolvedValue(updateInfo("0.2.0"));
+      const install = deferred<null>();
+      vi.mocked(ipc.installUpdate).mockReturnValue(install.promise);
+      await signIn();
+      const error = await screen.findByTestId("signin-error");
+      expect(error).toHaveTextContent("This server needs a newer version of Hongyan.");
+      const button = await screen.findByTestId("signin-update");
+      expect(button).toHaveTextContent("Update to 0.2.0");
+      expect(ipc.checkUpdate).toHaveBeenCalledTimes(2);
+      expect(onSignedIn).not.toHaveBeenCalled();
+      // The check showed the banner too; the form's button runs the same install.
+      expect(screen.getByTestId("update-banner")).toHaveAttribute("data-version", "0.2.0");
+      await userEvent.click(button);
+      expect(ipc.installUpdate).toHaveBeenCalledTimes(1);
+      expect(screen.getByTestId("signin-update")).toBeDisabled();
+      expect(screen.getByTestId("signin-update")).toHaveTextContent("Updating…");
+      events.emit("update-progress", { downloaded: 2 * 1024 * 1024, total: 8 * 1024 * 1024 });
+      expect(screen.getByTestId("update-progress")).toHaveAttribute("value", String(2 * 1024 * 1024));
+      expect(screen.getByTestId("update-detail")).toHaveTextContent("2 MB of 8 MB");
+      events.emit("update-installing", null);
+      expect(screen.getByTestId("update-status")).toHaveTextContent("Installing…");
+      install.resolve(null);
+      await waitFor(() => expect(screen.getByTestId("update-status")).toHaveTextContent("Restarting…"));
+    });
+
+    it("uses the update the backend announced without asking again", async () => {
+      vi.mocked(ipc.login).mockRejectedValue(tooOld);
+      setup();
+      await waitFor(() => expect(ipc.checkUpdate).toHaveBeenCalledTimes(1));
+      events.emit("update-available", updateInfo("0.4.0"));
+      await userEvent.click(screen.getByTestId("update-later")); // put off in the banner…
+      await signIn();
+      // …still offered where the refusal is.
+      expect(await screen.findByTestId("signin-update")).toHaveTextContent("Update to 0.4.0");
+      expect(ipc.checkUpdate).toHaveBeenCalledTimes(1);
+    });
+
+    it("without an update from the server: says to ask the server's operator", async () => {
+      vi.mocked(ipc.login).mockRejectedValue(tooOld);
+      setup();
+      await signIn();
+      const error = await screen.findByTestId("signin-error");
+      await waitFor(() => expect(error).toHaveTextContent(/ask the server's operator for a newer version/));
+      expect(error).toHaveTextContent("This server needs a newer version of Hongyan.");
+      expect(screen.queryByTestId("signin-update")).toBeNull();
+      expect(screen.queryByTestId("update-banner")).toBeNull();
+    });
+
+    it("a build that cannot update itself, or a failed check: the same advice, no button", async () => {
+      vi.mocked(ipc.login).mockRejectedValue(tooOld);
+      vi.mocked(ipc.checkUpdate).mockRejectedValue({ kind: "unsupported", message: "not a packaged build" });
+      setup();
+      await signIn();
+      await waitFor(() => expect(screen.getByTestId("signin-error")).toHaveTextContent(/ask the server's operator/));
+      expect(screen.queryByTestId("signin-update")).toBeNull();
+      vi.mocked(ipc.checkUpdate).mockRejectedValue({ kind: "network", message: "connection refused" });
+      await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+      await waitFor(() => expect(ipc.checkUpdate).toHaveBeenCalledTimes(3));
+      await waitFor(() => expect(screen.getByTestId("signin-error")).toHaveTextContent(/ask the server's operator/));
+      expect(screen.queryByText(/connection refused/)).toBeNull();
+    });
+
+    it("another error afterwards replaces the advice", async () => {
+      vi.mocked(ipc.login).mockRejectedValueOnce(tooOld).mockRejectedValueOnce({ kind: "invalid_credentials", message: "x" });
+      setup();
+      await signIn();
+      await waitFor(() => expect(screen.getByTestId("signin-error")).toHaveTextContent(/ask the server's operator/));
+      await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+      await waitFor(() => expect(screen.getByTestId("signin-error")).toHaveTextContent("Wrong username or password."));
+      expect(screen.getAllByTestId("signin-error")).toHaveLength(1);
+    });
   });
 });

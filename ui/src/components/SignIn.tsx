@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { login, register, type Account, type IpcError, type Settings } from "../ipc";
 import { useI18n, type StringKey } from "../i18n";
+import { useUpdate } from "../lib/update";
 
 interface Props {
   settings: Settings;
@@ -43,6 +44,9 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
   const [failure, setFailure] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The server refused this version (client_too_old): "checking" while we ask for an update.
+  const [tooOld, setTooOld] = useState<"checking" | "checked" | null>(null);
+  const update = useUpdate();
 
   const submit = async (ev: FormEvent) => {
     ev.preventDefault();
@@ -50,6 +54,7 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
     setErrors(errs);
     setFailure(null);
     setInfo(null);
+    setTooOld(null);
     if (Object.keys(errs).length > 0) return;
     setBusy(true);
     try {
@@ -65,7 +70,15 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
         onSignedIn(a);
       }
     } catch (e) {
-      setFailure(errorText(e as IpcError));
+      const err = e as IpcError;
+      if (err.kind === "client_too_old") {
+        setTooOld("checking");
+        // Offer the update right here when the server has one (a dev build cannot install it: none).
+        if (!update.available) await update.check().catch(() => null);
+        setTooOld("checked");
+      } else {
+        setFailure(errorText(err));
+      }
     } finally {
       setBusy(false);
     }
@@ -193,6 +206,26 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
             {failure}
           </div>
         )}
+        {tooOld && (
+          <div className="form-error" role="alert" data-testid="signin-error" data-kind="client_too_old">
+            <p>{t("signin.tooOld")}</p>
+            {update.available ? (
+              <div className="signin-update-row">
+                <button
+                  type="button"
+                  className="btn small primary"
+                  onClick={() => void update.install()}
+                  disabled={update.busy}
+                  data-testid="signin-update"
+                >
+                  {update.busy ? t("signin.updating") : t("signin.updateTo", { version: update.available.version })}
+                </button>
+              </div>
+            ) : (
+              <p>{tooOld === "checking" ? t("signin.lookingForUpdate") : t("signin.noUpdate")}</p>
+            )}
+          </div>
+        )}
         <button type="submit" className="btn primary wide" disabled={busy} data-testid="signin-submit">
           {busy ? t("signin.busy") : mode === "signin" ? t("signin.submit") : t("signin.submitRegister")}
         </button>
@@ -205,6 +238,7 @@ export function SignIn({ settings, notice, onServerChange, onSignedIn }: Props) 
             setErrors({});
             setFailure(null);
             setInfo(null);
+            setTooOld(null);
           }}
         >
           {mode === "signin" ? t("signin.toRegister") : t("signin.toSignin")}

@@ -24,6 +24,7 @@ import type {
   SearchQuery,
   Settings,
   StickerPack,
+  UpdateInfo,
   User,
 } from "./types";
 
@@ -130,6 +131,15 @@ export const sendSticker = (to: string, pack: string, id: string) => call<Messag
 /** Asks where to save a cached image (native dialog); the chosen path, or null when cancelled. */
 export const saveMedia = (sha256: string, suggestedName: string) =>
   call<string | null>("save_media", { sha256, suggestedName });
+
+// App updates (docs/UPDATES.md, issue 9).
+/** Asks the server now; null when this is the newest version. */
+export const checkUpdate = () => call<UpdateInfo | null>("check_update");
+/**
+ * Downloads, verifies and installs the update found by the last check (`update-progress`,
+ * then `update-installing`); the app restarts itself shortly after this resolves.
+ */
+export const installUpdate = () => call<null>("install_update");
 
 /**
  * A `hymedia` URL, answered by src-tauri from the SDK's media cache. Tauri knows the

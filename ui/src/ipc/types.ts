@@ -103,6 +103,8 @@ export interface AppInfo {
   app_version: string;
   core_level: number;
   platform: string;
+  /** Whether this build can update itself (only a packaged one can; docs/UPDATES.md, issue 9). */
+  updates: "supported" | "unsupported";
 }
 
 export type IpcErrorKind =
@@ -124,6 +126,10 @@ export type IpcErrorKind =
   | "conflict"
   | "media_too_large"
   | "unsupported_media"
+  | "unsupported"
+  | "no_update"
+  | "update_invalid"
+  | "update_failed"
   | "internal";
 
 /** Every command's error value. */
@@ -239,6 +245,22 @@ export interface UploadProgress {
   total: number;
 }
 
+// App updates served by the server (docs/UPDATES.md, issue 9).
+/** A newer release the server offers. */
+export interface UpdateInfo {
+  version: string;
+  current_version: string;
+  notes: string | null;
+  /** RFC 3339. */
+  date: string | null;
+}
+
+/** Bytes of the update downloaded so far; `total` null when the server did not say. */
+export interface UpdateProgress {
+  downloaded: number;
+  total: number | null;
+}
+
 /** Event name → payload. */
 export interface EventMap {
   "message-received": Message;
@@ -261,6 +283,9 @@ export interface EventMap {
   "message-updated": Message;
   "index-progress": { done: number; total: number };
   "upload-progress": UploadProgress;
+  "update-available": UpdateInfo;
+  "update-progress": UpdateProgress;
+  "update-installing": null;
 }
 
 export type EventName = keyof EventMap;
