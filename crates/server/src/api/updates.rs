@@ -94,7 +94,11 @@ pub async fn download(
     let (release, path) = match found {
         Ok(Some(found)) => found,
         Ok(None) => return Err(not_found()),
-        Err(e @ (ReleaseError::BadRecord { .. } | ReleaseError::BadFileName(_))) => {
+        Err(
+            e @ (ReleaseError::BadRecord { .. }
+            | ReleaseError::MisplacedRecord { .. }
+            | ReleaseError::BadFileName(_)),
+        ) => {
             tracing::warn!(error = %e, "not serving a broken release");
             return Err(not_found());
         }

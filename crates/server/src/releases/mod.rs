@@ -108,6 +108,12 @@ pub enum ReleaseError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error("{path} says version `{found}`, but it lies in the folder of {folder}")]
+    MisplacedRecord {
+        path: PathBuf,
+        found: String,
+        folder: String,
+    },
 }
 
 impl ReleaseError {
@@ -267,12 +273,10 @@ impl ReleasesDir {
             })?;
         let same_version = Version::parse(&release.version).is_ok_and(|v| v == *version);
         if !same_version {
-            return Err(ReleaseError::BadRecord {
-                source: serde::de::Error::custom(format!(
-                    "its version `{}` is not its folder's `{version}`",
-                    release.version
-                )),
+            return Err(ReleaseError::MisplacedRecord {
                 path,
+                found: release.version,
+                folder: version.to_string(),
             });
         }
         validate_file_name(&release.file)?;

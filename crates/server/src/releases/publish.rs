@@ -490,6 +490,38 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_copied_under_another_version_is_not_offered() {
+        let f = Fixture::new();
+        f.publish(&f.bundle(DEB, b"one", "0.2.0", "0.2.0"))
+            .expect("0.2.0");
+        let target = f.dir.root().join("linux-x86_64-deb");
+        // Renaming 0.2.0 to 0.9.0 by hand would offer 0.2.0's bytes as 0.9.0 (the app would
+        // refuse them: signed for 0.2.0). The record's version must be its folder's.
+        std::fs::create_dir(target.join("0.9.0")).expect("mkdir");
+        for file in [DEB, RELEASE_FILE] {
+            std::fs::copy(
+                target.join("0.2.0").join(file),
+                target.join("0.9.0").join(file),
+            )
+            .expect("copy");
+        }
+        let e = f
+            .dir
+            .find("linux-x86_64-deb", &v("0.9.0"))
+            .expect_err("misplaced");
+        assert!(
+            e.to_string()
+                .contains("says version `0.2.0`, but it lies in the folder of 0.9.0"),
+            "{e}"
+        );
+        let newest = f
+            .dir
+            .newest_after("linux-x86_64-deb", &v("0.1.0"))
+            .expect("read");
+        assert_eq!(newest.map(|r| r.version).as_deref(), Some("0.2.0"));
+    }
+
+    #[test]
     fn a_half_built_release_is_invisible() {
         let f = Fixture::new();
         f.publish(&f.bundle(DEB, b"one", "0.1.5", "0.1.5"))
