@@ -610,7 +610,72 @@
     },
   });
 
+  // --- app updates (docs/UPDATES.md, issue 9) ---------------------------------------------
+  // What the server offers and how this build behaves come from `window.__fakeStart` (set by
+  // the test before the app loads; read when first needed, as init scripts run in any order):
+  // { update: { version, notes, size, ... } | null, updates: "supported" | "unsupported",
+  //   tooOld: true (login answers client_too_old, as a server at a higher core level does) }.
+  const start = () => window.__fakeStart ?? {};
+  const APP_VERSION = "0.1.0";
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  let updateState = null;
+  /** The release the fake server offers (null: none), with how the download goes. */
+  function offered() {
+    if (updateState === null) {
+      const u = start().update;
+      updateState = {
+        update: u ? { steps: 8, stepMs: 250, installMs: 900, totalKnown: true, ...u } : null,
+      };
+    }
+    return updateState.update;
+  }
+  const updateInfo = (u) => ({ version: u.version, current_version: APP_VERSION, notes: u.notes ?? null, date: u.date ?? null });
+  const updatesSupported = () => (start().updates ?? "supported") === "supported";
+  Object.assign(fake, {
+    /** The server publishes a release (the next check finds it). */
+    publishUpdate(u) {
+      offered();
+      updateState.update = { steps: 8, stepMs: 250, installMs: 900, totalKnown: true, ...u };
+    },
+    /** The backend's start/daily check found it: `update-available`. */
+    announceUpdate() {
+      emit("update-available", updateInfo(offered()));
+    },
+    /** The next install breaks off after `afterSteps` steps with this error ({ kind, message }). */
+    failNextInstall: null,
+    /** What install_update installed (the app would restart into it now). */
+    installed: null,
+    tooOld: undefined,
+  });
+  // The backend checks at start, after the settings: the event may come before the UI listens.
+  setTimeout(() => {
+    if (updatesSupported() && offered()) fake.announceUpdate();
+  }, 300);
+
   const commands = {
+    app_info: () => ({ app_version: APP_VERSION, core_level: 1, platform: "linux", updates: updatesSupported() ? "supported" : "unsupported" }),
+    check_update: async () => {
+      if (!updatesSupported()) throw err("unsupported", "This build of Hongyan cannot update itself.");
+      await sleep(150); // asks the server
+      const u = offered();
+      return u ? updateInfo(u) : null;
+    },
+    install_update: async () => {
+      if (!updatesSupported()) throw err("unsupported", "This build of Hongyan cannot update itself.");
+      const u = offered();
+      if (!u) throw err("no_update", "There is no update to install: check first.");
+      const failing = fake.failNextInstall;
+      fake.failNextInstall = null;
+      for (let i = 1; i <= u.steps; i++) {
+        await sleep(u.stepMs);
+        if (failing && i > failing.afterSteps) throw err(failing.kind, failing.message);
+        emit("update-progress", { downloaded: Math.round((u.size * i) / u.steps), total: u.totalKnown ? u.size : null });
+      }
+      emit("update-installing", null);
+      await sleep(u.installMs);
+      fake.installed = u.version;
+      return null;
+    },
     prepare_image: (bytes, options) => {
       if (!(bytes instanceof Uint8Array)) throw err("invalid_request", "prepare_image takes the file's bytes as the request body");
       return prepareImage(bytes, options?.headers?.quality ?? "standard");
@@ -639,7 +704,6 @@
       fake.saved.push({ sha256, suggestedName, path });
       return path;
     },
-    app_info: () => ({ app_version: "0.1.0", core_level: 1, platform: "linux" }),
     get_settings: () => settings,
     set_settings: ({ settings: s }) => (settings = { ...s }),
     resume_session: () => account,
@@ -652,6 +716,7 @@
       return { user_id: u.user_id, username: u.username, nickname: u.nickname };
     },
     login: ({ username, password }) => {
+      if (fake.tooOld ?? start().tooOld) throw err("client_too_old", "This version of Hongyan is too old for the server. Please update the app.");
       const u = [...users.values()].find((x) => x.username === username);
       if (!u || u.password !== password) throw err("invalid_credentials", "invalid username or password");
       account = { user_id: u.user_id, username: u.username, server: settings.server_url.replace(/^\w+:\/\//, "").replace(":", "_") };

@@ -80,27 +80,50 @@ await context.addInitScript({ content: fakeBackend });
 const page = await context.newPage();
 
 const dialogs = [];
-page.on("dialog", (d) => {
-  dialogs.push(`${d.type()}: ${d.message()}`);
-  void d.dismiss();
-});
 const pageErrors = [];
-page.on("pageerror", (e) => pageErrors.push(String(e)));
-page.on("console", (m) => {
-  if (m.type() === "error") pageErrors.push(m.text());
-});
 // Nothing but our own server may be contacted (no fonts, no emoji CDN, nothing remote).
 const foreign = [];
-page.on("request", (r) => {
-  if (!r.url().startsWith(server.url) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) foreign.push(r.url());
-});
+/** Every page's dialogs, errors and remote requests are collected (checked by the last step). */
+function watch(p) {
+  p.on("dialog", (d) => {
+    dialogs.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
+  p.on("pageerror", (e) => pageErrors.push(String(e)));
+  p.on("console", (m) => {
+    if (m.type() === "error") pageErrors.push(m.text());
+  });
+  p.on("request", (r) => {
+    if (!r.url().startsWith(server.url) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) foreign.push(r.url());
+  });
+}
+watch(page);
 
-const shot = async (name) => {
+/** More app windows, each with a fresh fake backend started as `start` says (window.__fakeStart). */
+const otherPages = [];
+async function openApp(start) {
+  const ctx = await browser.newContext({
+    viewport: { width: 1200, height: 780 },
+    deviceScaleFactor: 1,
+    colorScheme: "light",
+    locale: "en-GB",
+    timezoneId: "Europe/London",
+  });
+  await ctx.addInitScript({ content: `window.__fakeStart = ${JSON.stringify(start)};` });
+  await ctx.addInitScript({ content: fakeBackend });
+  const p = await ctx.newPage();
+  watch(p);
+  otherPages.push(p);
+  await p.goto(server.url);
+  return p;
+}
+
+const shot = async (name, p = page) => {
   if (!writeShots) return;
   mkdirSync(shots, { recursive: true });
-  await page.mouse.move(700, 30); // no hover effects in the pictures
-  await page.waitForTimeout(150); // let transitions settle
-  await page.screenshot({ path: join(shots, `${name}.png`) });
+  await p.mouse.move(700, 30); // no hover effects in the pictures
+  await p.waitForTimeout(150); // let transitions settle
+  await p.screenshot({ path: join(shots, `${name}.png`) });
 };
 const tid = (id) => page.locator(`[data-testid="${id}"]`);
 const row = (id) => page.locator(`[data-testid="conversation"][data-id="${id}"]`);
@@ -1052,6 +1075,49 @@ await step("settings: about, dark theme, 简体中文", async () => {
   await page.getByRole("heading", { name: "Chats" }).waitFor(T);
 });
 
+// --- app updates (docs/UPDATES.md, issue 9) ---------------------------------------------
+const MB = 1024 * 1024;
+await step("about: Check for updates → up to date; a release published → found, the banner; an install that fails → Retry → size unknown → Installing… → Restarting…", async () => {
+  await tid("settings-button").click();
+  await tid("settings").waitFor(T);
+  assert((await tid("update-banner").count()) === 0, "no banner while the server offers nothing");
+  await tid("check-updates").click();
+  await tid("check-updates-result").filter({ hasText: "You're up to date" }).waitFor(T);
+  await fake((mb) => window.__fake.publishUpdate({ version: "0.2.0", notes: "Faster sync on slow networks.", size: 31 * mb, totalKnown: false, steps: 6, stepMs: 300 }), MB);
+  await tid("check-updates").click();
+  await tid("check-updates-result").filter({ hasText: "Hongyan 0.2.0 is available." }).waitFor(T);
+  assert((await tid("check-updates-result").getAttribute("data-state")) === "available", "result state");
+  assert((await tid("update-banner").getAttribute("data-version")) === "0.2.0", "the banner shows the update found");
+  await shot("update-about");
+  await page.keyboard.press("Escape");
+  await tid("settings").waitFor({ state: "detached", timeout: 15000 });
+  await tid("update-status").filter({ hasText: "Hongyan 0.2.0 is available" }).waitFor(T);
+  await tid("conversation-list").evaluate((el) => (el.scrollTop = 0));
+  await shot("update-main");
+  // The same in the dark theme (set as the theme setting does; this window's setting is light).
+  await page.evaluate(() => document.documentElement.setAttribute("data-theme", "dark"));
+  await shot("update-main-dark");
+  await page.evaluate(() => document.documentElement.setAttribute("data-theme", "light"));
+
+  // The download breaks off: the error in the banner, with Retry.
+  await fake(() => (window.__fake.failNextInstall = { afterSteps: 2, kind: "network", message: "connection reset" }));
+  await tid("update-install").click();
+  await tid("update-progress").waitFor(T);
+  await tid("update-retry").waitFor(T);
+  await tid("update-status").filter({ hasText: "Hongyan 0.2.0 could not be installed: Cannot reach the server." }).waitFor(T);
+  assert((await tid("update-banner").getAttribute("role")) === "alert", "the error is announced");
+  await shot("update-error");
+  // Retry: the server does not say the size, so the bar is indeterminate and the bytes so far show.
+  await tid("update-retry").click();
+  await tid("update-progress").waitFor(T);
+  await tid("update-detail").filter({ hasText: /^[\d.]+ MB$/ }).waitFor(T);
+  assert(!(await tid("update-progress").evaluate((el) => el.hasAttribute("value"))), "indeterminate without a total");
+  await tid("update-status").filter({ hasText: "Installing…" }).waitFor(T);
+  await tid("update-status").filter({ hasText: "Restarting…" }).waitFor(T);
+  const installs = await fake(() => window.__fake.calls.filter((c) => c.cmd === "install_update").length);
+  assert(installs === 2 && (await fake(() => window.__fake.installed)) === "0.2.0", `installs ${installs}`);
+});
+
 await step("login rejected with 1027: back to sign-in, update required", async () => {
   await fake(() => window.__fake.emit("login-rejected", { code: 1027, message: "client too old" }));
   await tid("signin-notice").filter({ hasText: "Update required" }).waitFor(T);
@@ -1063,8 +1129,76 @@ await step("login rejected with 1027: back to sign-in, update required", async (
   await tid("signin-notice").filter({ hasText: "another device" }).waitFor(T);
 });
 
+// An app that the server offers 0.2.0 and refuses (core level too old), in its own window.
+const UPDATE = { version: "0.2.0", notes: "Faster sync on slow networks, and the goose sticker pack.", size: Math.round(48.6 * MB), steps: 8, stepMs: 500 };
+let up = null;
+const upTid = (id) => up.locator(`[data-testid="${id}"]`);
+
+await step("update: the banner shows on the sign-in screen at start when the server offers one", async () => {
+  up = await openApp({ update: UPDATE, tooOld: true });
+  await upTid("signin-form").waitFor(T);
+  await upTid("update-banner").waitFor(T);
+  assert((await upTid("update-banner").getAttribute("data-version")) === "0.2.0", "data-version");
+  assert((await upTid("update-status").textContent()) === "Hongyan 0.2.0 is available", await upTid("update-status").textContent());
+  assert((await upTid("update-detail").textContent()) === UPDATE.notes, "the release notes");
+  await shot("update-signin", up);
+  await up.emulateMedia({ colorScheme: "dark" });
+  await shot("update-signin-dark", up);
+  await up.emulateMedia({ colorScheme: "light" });
+});
+
+await step("update: Later hides the banner; a sign-in refused with 1027 offers Update to 0.2.0", async () => {
+  await upTid("update-later").click();
+  await upTid("update-banner").waitFor({ state: "detached", timeout: 15000 });
+  await upTid("signin-username").fill("alice");
+  await upTid("signin-password").fill("password123");
+  await upTid("signin-submit").click();
+  await upTid("signin-error").filter({ hasText: "This server needs a newer version of Hongyan." }).waitFor(T);
+  await upTid("signin-update").filter({ hasText: "Update to 0.2.0" }).waitFor(T);
+  assert((await upTid("update-banner").count()) === 0, "Later still holds for the same version");
+  await shot("update-signin-1027", up);
+});
+
+await step("update: Update to 0.2.0 → progress (value/max, MB of MB) → Installing… → Restarting…", async () => {
+  await upTid("signin-update").click();
+  await upTid("update-banner").waitFor(T);
+  await up.waitForFunction(() => {
+    const p = document.querySelector('[data-testid="update-progress"]');
+    return p && p.hasAttribute("value") && p.value > 0 && p.value < p.max;
+  }, null, T);
+  assert(Number(await upTid("update-progress").getAttribute("max")) === UPDATE.size, "max = the bundle's size");
+  const detail = await upTid("update-detail").textContent();
+  assert(/^[\d.]+ MB of 48\.6 MB$/.test(detail), `bytes: ${detail}`);
+  assert(await upTid("signin-update").isDisabled(), "the form's button waits for the banner's install");
+  await shot("update-progress", up);
+  await up.emulateMedia({ colorScheme: "dark" });
+  await shot("update-progress-dark", up);
+  await up.emulateMedia({ colorScheme: "light" });
+  await upTid("update-status").filter({ hasText: "Installing…" }).waitFor(T);
+  assert((await upTid("update-progress").count()) === 0, "no bar while installing");
+  await shot("update-installing", up);
+  await upTid("update-status").filter({ hasText: "Restarting…" }).waitFor(T);
+  const f = await up.evaluate(() => ({ installed: window.__fake.installed, installs: window.__fake.calls.filter((c) => c.cmd === "install_update").length }));
+  assert(f.installed === "0.2.0" && f.installs === 1, JSON.stringify(f));
+});
+
+await step("update: a build that cannot update itself: no banner, About's button disabled with a note", async () => {
+  const p = await openApp({ update: UPDATE, updates: "unsupported" });
+  const t = (id) => p.locator(`[data-testid="${id}"]`);
+  await t("signin-username").fill("alice");
+  await t("signin-password").fill("password123");
+  await t("signin-submit").click();
+  await t("settings-button").click();
+  await t("check-updates").waitFor(T);
+  assert(await t("check-updates").isDisabled(), "disabled");
+  assert((await t("check-updates-result").getAttribute("data-state")) === "unsupported", "the note");
+  await t("check-updates-result").filter({ hasText: "cannot update itself" }).waitFor(T);
+  assert((await t("update-banner").count()) === 0, "no banner");
+});
+
 await step("no dialogs, no CSP violations, no page errors, no remote requests", async () => {
   const csp = await page.evaluate(() => window.__cspViolations);
+  for (const p of otherPages) csp.push(...(await p.evaluate(() => window.__cspViolations)));
   assert(dialogs.length === 0, `dialogs: ${dialogs}`);
   assert(csp.length === 0, `CSP violations: ${csp}`);
   assert(pageErrors.length === 0, `page errors: ${pageErrors.join(" | ")}`);
