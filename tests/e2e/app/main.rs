@@ -18,10 +18,13 @@
 //!   viewer, an image sent from the file input arrives intact ([`media`]).
 //! - Hostile text (issue 9): markup in a nickname, a message, a friend request and a group
 //!   name shows as text, runs nothing, loads nothing remote, no CSP violation ([`xss`]).
+//! - Crash safety (issue 9): the app killed with SIGKILL while a message waits in its
+//!   outbox resends it after the restart, exactly once ([`crash`]).
 //! - Updates (issue 9): an installed .deb refuses a badly signed release, is offered the
 //!   update when the server refuses it with 1027, installs it and restarts as the new
 //!   version ([`update`]; needs packages and root: run by scripts/test-update.sh).
 
+mod crash;
 mod desktop;
 mod harness;
 mod media;
