@@ -93,3 +93,34 @@ async fn old_and_new_cores_get_different_forms_and_an_upgrade_gets_the_original(
         .count();
     assert_eq!(stickers, 1, "replaced in place, not duplicated");
 }
+
+/// A server that requires a newer core refuses an older SDK at the HTTP login with
+/// `ClientTooOld` (HTTP 426 `client_too_old`, the HTTP form of 1027) and a current one
+/// gets in.
+#[tokio::test]
+async fn a_server_requiring_a_newer_core_refuses_an_older_client_at_login() {
+    let min = hongyan_sdk::CORE_LEVEL + 1;
+    let server = TestServer::start_with(&["--min-core-level", &min.to_string()]).await;
+    server
+        .create_user("old", "password-1", false)
+        .await
+        .expect("create user");
+    let dir = tempfile::tempdir().expect("tmp");
+    let tcp = server.tcp_addr().to_string();
+    let mut config = TestClient::config_at(&server.url(), &tcp, Via::Ws, &dir.path().join("old"));
+    config.core_level = min - 1;
+    let old = hongyan_sdk::Client::new(config).expect("client");
+    match old.login("old", "password-1").await {
+        Err(hongyan_sdk::Error::ClientTooOld(message)) => {
+            assert!(message.contains("upgrade"), "{message}")
+        }
+        other => panic!("expected ClientTooOld, got {other:?}"),
+    }
+    let mut config = TestClient::config_at(&server.url(), &tcp, Via::Ws, &dir.path().join("new"));
+    config.core_level = min;
+    let new = hongyan_sdk::Client::new(config).expect("client");
+    new.login("old", "password-1")
+        .await
+        .expect("a client at the minimum core level signs in");
+    new.shutdown().await;
+}

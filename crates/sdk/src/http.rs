@@ -577,6 +577,8 @@ pub fn map_error(status: StatusCode, body: &str) -> Error {
         (_, "username_taken") => Error::UsernameTaken,
         (_, "invalid_request") => Error::InvalidRequest(message),
         (_, "account_disabled") => Error::AccountDisabled,
+        // HTTP's 1027: the server wants a newer core before it issues a token.
+        (_, "client_too_old") | (StatusCode::UPGRADE_REQUIRED, _) => Error::ClientTooOld(message),
         (_, "unauthorized" | "token_expired") | (StatusCode::UNAUTHORIZED, _) => {
             Error::Unauthorized
         }
@@ -617,6 +619,9 @@ mod tests {
             map_error(StatusCode::UNAUTHORIZED, &err("unauthorized")),
             Error::Unauthorized
         ));
+        assert!(
+            matches!(map_error(StatusCode::UPGRADE_REQUIRED, &err("client_too_old")), Error::ClientTooOld(m) if m == "m")
+        );
         assert!(matches!(
             map_error(StatusCode::UNAUTHORIZED, "not json"),
             Error::Unauthorized
