@@ -1100,7 +1100,7 @@ await step("about: Check for updates → up to date; a release published → fou
   await page.evaluate(() => document.documentElement.setAttribute("data-theme", "light"));
 
   // The download breaks off: the error in the banner, with Retry.
-  await fake(() => (window.__fake.failNextInstall = { afterSteps: 2, kind: "network", message: "connection reset" }));
+  await fake(() => (window.__fake.failNextInstall = { afterSteps: 2, kind: "network", message: "The update could not be fetched (connection reset by peer)." }));
   await tid("update-install").click();
   await tid("update-progress").waitFor(T);
   await tid("update-retry").waitFor(T);

@@ -109,6 +109,7 @@ describe("UpdateBanner", () => {
       "Hongyan 0.2.0 could not be installed: The downloaded update is not valid (its signature does not match). Nothing was installed.",
     );
     expect(screen.getByRole("alert")).toBe(banner());
+    expect(screen.getByTestId("update-detail")).toHaveTextContent("signature mismatch");
     expect(screen.queryByTestId("update-install")).toBeNull();
     await userEvent.click(screen.getByTestId("update-retry"));
     await waitFor(() => expect(status()).toHaveTextContent("Restarting…"));
@@ -121,6 +122,7 @@ describe("UpdateBanner", () => {
     events.emit("update-available", updateInfo("0.2.0"));
     await userEvent.click(screen.getByTestId("update-install"));
     expect(await screen.findByText(/disk full while unpacking/)).toBe(status());
+    expect(screen.queryByTestId("update-detail")).toBeNull(); // said once
     // Later after a failure: hidden, and the next announcement of another version starts clean.
     await userEvent.click(screen.getByTestId("update-later"));
     expect(banner()).toBeNull();

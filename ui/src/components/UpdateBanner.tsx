@@ -35,9 +35,13 @@ export function UpdateBanner() {
     case "restarting":
       status = t("update.restarting");
       break;
-    case "failed":
-      status = t("update.failed", { version, error: errorText(phase.error) });
+    case "failed": {
+      const sentence = errorText(phase.error);
+      status = t("update.failed", { version, error: sentence });
+      // The backend's own words say what exactly went wrong (the sentence is by kind).
+      if (phase.error.message && phase.error.message !== sentence) detail = phase.error.message;
       break;
+    }
   }
   const failed = phase.step === "failed";
 

@@ -256,7 +256,7 @@ export const en = {
   "error.unsupported": "This copy of Hongyan cannot update itself. Install newer versions the way you installed this one.",
   "error.no_update": "There is no update to install. Check for updates first.",
   "error.update_invalid": "The downloaded update is not valid (its signature does not match). Nothing was installed.",
-  "error.update_failed": "The update could not be installed. You may need administrator rights.",
+  "error.update_failed": "The update could not be installed (installing needs administrator rights).",
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -519,5 +519,5 @@ export const zhCN: Record<StringKey, string> = {
   "error.unsupported": "当前这份鸿雁无法自行更新。请用安装本版本的方式安装新版本。",
   "error.no_update": "没有可安装的更新，请先检查更新。",
   "error.update_invalid": "下载的更新无效（签名不符），未安装任何内容。",
-  "error.update_failed": "无法安装更新，可能需要管理员权限。",
+  "error.update_failed": "无法安装更新（安装需要管理员权限）。",
 };
