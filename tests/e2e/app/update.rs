@@ -132,6 +132,18 @@ fn installed_app_pids() -> Vec<u32> {
         .unwrap_or_default()
 }
 
+/// Whether `pid` runs (a zombie waiting for its parent to reap it has exited).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // "pid (comm) S …": the state follows the last ')'.
+            let after = &stat[stat.rfind(')')? + 1..];
+            after.split_whitespace().next().map(|state| state != "Z")
+        })
+        .unwrap_or(false)
+}
+
 async fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ok() {
@@ -236,10 +248,7 @@ async fn update_a_released_deb_updates_itself_to_the_next_version() {
         !now.is_empty() && now.iter().all(|p| !a_pids.contains(p))
     })
     .await;
-    assert!(
-        !Path::new(&format!("/proc/{}", a_pids[0])).exists(),
-        "A exited after the restart"
-    );
+    assert!(!running(a_pids[0]), "A exited after the restart");
     let b_pids = installed_app_pids();
     let _ = Command::new("kill")
         .args(b_pids.iter().map(u32::to_string))
