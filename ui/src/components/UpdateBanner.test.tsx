@@ -62,6 +62,11 @@ describe("UpdateBanner", () => {
     expect(screen.getByTestId("update-progress")).not.toHaveAttribute("value");
     expect(screen.getByTestId("update-detail")).toHaveTextContent(/^3 MB$/);
 
+    // The daily check finds an even newer one meanwhile: the banner still names what it installs.
+    events.emit("update-available", updateInfo("0.2.1"));
+    expect(banner()).toHaveAttribute("data-version", "0.2.0");
+    expect(status()).toHaveTextContent("Downloading Hongyan 0.2.0…");
+
     events.emit("update-installing", null);
     expect(status()).toHaveTextContent("Installing…");
     expect(screen.queryByTestId("update-progress")).toBeNull();

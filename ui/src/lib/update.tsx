@@ -38,7 +38,8 @@ export function UpdateProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     let live = true;
     const offs = [
-      on("update-available", (u) => setAvailable(u)),
+      // While an install runs, the banner keeps naming the version being installed.
+      on("update-available", (u) => !installing.current && setAvailable(u)),
       // Only while our install downloads: a late event must not undo "installing" or a failure.
       on("update-progress", ({ downloaded, total }) =>
         setPhase((p) => (p.step === "downloading" ? { step: "downloading", downloaded, total } : p)),
@@ -48,7 +49,7 @@ export function UpdateProvider({ children }: { children: ReactNode }) {
     // The backend checks at start too, but its event may come before this page listens: ask
     // once more. Nothing is shown when this fails (a dev build says `unsupported`).
     checkUpdate()
-      .then((u) => live && u && setAvailable(u))
+      .then((u) => live && u && !installing.current && setAvailable(u))
       .catch(() => {});
     return () => {
       live = false;
