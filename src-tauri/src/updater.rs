@@ -151,13 +151,25 @@ pub fn spawn_periodic_checks(app: AppHandle) {
         tracing::info!("not installed from a package: no update checks");
         return;
     }
-    tauri::async_runtime::spawn(async move {
-        let mut ticks = tokio::time::interval(CHECK_EVERY);
-        loop {
-            ticks.tick().await;
-            check_and_announce(&app).await;
-        }
-    });
+    tauri::async_runtime::spawn(every(CHECK_EVERY, move || {
+        let app = app.clone();
+        async move { check_and_announce(&app).await }
+    }));
+}
+
+/// Runs `task` now and then every `period`, one run at a time, forever. (The monotonic
+/// clock stops while the machine sleeps: a day means a day awake.)
+async fn every<F, Fut>(period: Duration, mut task: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        task().await;
+    }
 }
 
 fn json<T: Serialize>(v: &T) -> serde_json::Value {
@@ -277,6 +289,34 @@ mod tests {
             last: None,
         };
         assert!(unknown.chunk(5, None).unwrap()["total"].is_null());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn checks_run_at_start_and_then_daily() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        tokio::spawn(every(CHECK_EVERY, move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async {}
+        }));
+        let settle = || tokio::time::sleep(Duration::from_millis(1));
+        settle().await;
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "a check at start");
+        tokio::time::advance(CHECK_EVERY - Duration::from_secs(60)).await;
+        settle().await;
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "no second check within the day"
+        );
+        tokio::time::advance(Duration::from_secs(60)).await;
+        settle().await;
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "the next one a day later");
+        tokio::time::advance(CHECK_EVERY).await;
+        settle().await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
     }
 
     #[test]
