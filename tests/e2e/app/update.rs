@@ -182,6 +182,10 @@ async fn update_a_released_deb_updates_itself_to_the_next_version() {
         .create_user("ada", PASSWORD, false)
         .await
         .expect("create user");
+    server
+        .create_admin("root", PASSWORD)
+        .await
+        .expect("create admin");
     let bogus = format!("{}-rc.1", builds.b);
     publish(&server, &builds.deb("bogus"), &bogus, None);
 
@@ -216,6 +220,9 @@ async fn update_a_released_deb_updates_itself_to_the_next_version() {
     d.click(SUBMIT).await;
     d.wait_for(SIGNIN_ERROR).await;
     let offer = d.wait_for_text(SIGNIN_UPDATE, &builds.b).await;
+    // The banner dropped the refused release's failure for the fresh offer.
+    d.wait_for_text(UPDATE_STATUS, &format!("Hongyan {} is available", builds.b))
+        .await;
     d.screenshot("update-offered-on-1027").await;
     let a_pids = installed_app_pids();
     assert_eq!(a_pids.len(), 1, "one app running: {a_pids:?}");
@@ -248,7 +255,7 @@ async fn update_a_released_deb_updates_itself_to_the_next_version() {
         !now.is_empty() && now.iter().all(|p| !a_pids.contains(p))
     })
     .await;
-    assert!(!running(a_pids[0]), "A exited after the restart");
+    wait_until("A exited after starting B", limit, || !running(a_pids[0])).await;
     let b_pids = installed_app_pids();
     let _ = Command::new("kill")
         .args(b_pids.iter().map(u32::to_string))
@@ -262,6 +269,31 @@ async fn update_a_released_deb_updates_itself_to_the_next_version() {
     d.type_into(PASSWORD_FIELD, PASSWORD).await;
     d.click(SUBMIT).await;
     d.wait_for(MAIN_WINDOW).await;
+    // The server sees B's version and core level (long-connection login + headers).
+    let (token, _) = env.http_login("root", PASSWORD).await;
+    let start = Instant::now();
+    let session = loop {
+        let list: Value = reqwest::Client::new()
+            .get(env.api("/admin/sessions"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .expect("admin sessions")
+            .json()
+            .await
+            .expect("sessions JSON");
+        let ada = list["sessions"]
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["username"] == "ada").cloned());
+        if let Some(s) = ada {
+            break s;
+        }
+        assert!(start.elapsed() < WAIT, "ada's session never showed: {list}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(session["app_version"], builds.b.as_str(), "{session}");
+    assert_eq!(session["core_level"], builds.b_level, "{session}");
     d.click(SETTINGS).await;
     d.wait_for_text(APP_VERSION, &builds.b).await;
     d.wait_for_text(CORE_LEVEL, &level).await;

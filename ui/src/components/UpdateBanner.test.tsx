@@ -121,6 +121,25 @@ describe("UpdateBanner", () => {
     expect(ipc.installUpdate).toHaveBeenCalledTimes(2);
   });
 
+  it("a newer version announced after a failure replaces the failure with a fresh offer", async () => {
+    vi.mocked(ipc.installUpdate).mockRejectedValueOnce({ kind: "update_invalid", message: "bad key" });
+    renderUpdate(<UpdateBanner />);
+    events.emit("update-available", updateInfo("0.2.0-rc.1"));
+    await userEvent.click(screen.getByTestId("update-install"));
+    await waitFor(() => expect(banner()).toHaveAttribute("data-step", "failed"));
+    events.emit("update-available", updateInfo("0.2.0"));
+    await waitFor(() => expect(banner()).toHaveAttribute("data-version", "0.2.0"));
+    expect(banner()).not.toHaveAttribute("data-step", "failed");
+    expect(status()).toHaveTextContent("Hongyan 0.2.0 is available");
+    expect(screen.getByTestId("update-install")).toBeEnabled();
+    // The same version again keeps a failure on screen.
+    vi.mocked(ipc.installUpdate).mockRejectedValueOnce({ kind: "update_invalid", message: "bad key" });
+    await userEvent.click(screen.getByTestId("update-install"));
+    await waitFor(() => expect(banner()).toHaveAttribute("data-step", "failed"));
+    events.emit("update-available", updateInfo("0.2.0"));
+    expect(banner()).toHaveAttribute("data-step", "failed");
+  });
+
   it("an error the app has no sentence for shows the backend's message", async () => {
     vi.mocked(ipc.installUpdate).mockRejectedValue({ kind: "weird", message: "disk full while unpacking" });
     renderUpdate(<UpdateBanner />);

@@ -34,12 +34,21 @@ export function UpdateProvider({ children }: { children: ReactNode }) {
   const [dismissed, setDismissed] = useState<string | null>(null);
   const [phase, setPhase] = useState<UpdatePhase>({ step: "idle" });
   const installing = useRef(false);
+  /** The version the banner names; a new one replaces a failure with a fresh offer. */
+  const named = useRef<string | null>(null);
+  const announce = useCallback((u: UpdateInfo | null) => {
+    if (u?.version !== named.current) {
+      named.current = u?.version ?? null;
+      setPhase((p) => (p.step === "failed" ? { step: "idle" } : p));
+    }
+    setAvailable(u);
+  }, []);
 
   useEffect(() => {
     let live = true;
     const offs = [
       // While an install runs, the banner keeps naming the version being installed.
-      on("update-available", (u) => !installing.current && setAvailable(u)),
+      on("update-available", (u) => !installing.current && announce(u)),
       // Only while our install downloads: a late event must not undo "installing" or a failure.
       on("update-progress", ({ downloaded, total }) =>
         setPhase((p) => (p.step === "downloading" ? { step: "downloading", downloaded, total } : p)),
@@ -49,24 +58,24 @@ export function UpdateProvider({ children }: { children: ReactNode }) {
     // The backend checks at start too, but its event may come before this page listens: ask
     // once more. Nothing is shown when this fails (a dev build says `unsupported`).
     checkUpdate()
-      .then((u) => live && u && !installing.current && setAvailable(u))
+      .then((u) => live && u && !installing.current && announce(u))
       .catch(() => {});
     return () => {
       live = false;
       offs.forEach((off) => off());
     };
-  }, []);
+  }, [announce]);
 
   const check = useCallback(async () => {
     const u = await checkUpdate();
     if (u) {
-      setAvailable(u);
+      announce(u);
       setDismissed(null); // asked for: show it again after Later
     } else if (!installing.current) {
-      setAvailable(null); // the server withdrew it: the banner must not offer it any more
+      announce(null); // the server withdrew it: the banner must not offer it any more
     }
     return u;
-  }, []);
+  }, [announce]);
 
   const install = useCallback(async () => {
     if (installing.current) return;
@@ -80,6 +89,7 @@ export function UpdateProvider({ children }: { children: ReactNode }) {
         if ((e as IpcError).kind !== "no_update") throw e;
         const u = await checkUpdate();
         if (!u) throw e;
+        named.current = u.version;
         setAvailable(u);
         await installUpdate();
       }
