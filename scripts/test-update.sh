@@ -5,10 +5,13 @@
 # `hongyan-server admin release publish` on a server that requires B's core level, and A
 # must update itself to B from the app's UI. Needs root (dpkg -i; the app installs with
 # sudo). Run by scripts/test-app.sh after the other app tests.
+#   scripts/test-update.sh [--release]   (default: dev-profile packages, much faster to build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
+profile=(--debug)
+[ "${1:-}" = --release ] && profile=()
 [ "$(id -u)" = 0 ] || { echo "test-update.sh installs packages: run it as root" >&2; exit 1; }
 ensure_debs sudo xvfb xauth webkit2gtk-driver
 ensure_node_modules
@@ -27,7 +30,7 @@ trap 'touch "$ROOT/src-tauri/src/main.rs"' EXIT
 
 log "version A: this tree"
 rm -rf "$work/a" "$work/b"
-bash scripts/dist.sh --debug --out "$work/a"
+bash scripts/dist.sh "${profile[@]}" --out "$work/a"
 
 log "version B: a copy with the next version and core level"
 # Kept between runs (its own node_modules, installed once by dist.sh); files keep their
@@ -44,7 +47,7 @@ version_b="$(( ${version_a%%.*} + 1 )).0.0"
 level_b=$(( level_a + 1 ))
 sed -i -e "0,/^version = \"$version_a\"/s//version = \"$version_b\"/" \
   -e "s/^core-level = $level_a\$/core-level = $level_b/" "$src_b/Cargo.toml"
-(cd "$src_b" && bash scripts/dist.sh --debug --out "$work/b")
+(cd "$src_b" && bash scripts/dist.sh "${profile[@]}" --out "$work/b")
 
 log "a copy of B signed with another key, announced as $version_b-rc.1 (A must refuse it)"
 rm -rf "$work/bogus" && mkdir -p "$work/bogus" && cp "$work"/b/*.deb "$work/bogus/"
