@@ -8,7 +8,6 @@
 //! so a release published while the server runs is seen at its next request.
 
 mod publish;
-mod rfc3339;
 mod signature;
 #[cfg(test)]
 pub(crate) mod test_signer;
@@ -23,7 +22,16 @@ use semver::Version;
 use serde::{Deserialize, Serialize};
 
 pub use publish::PublishRequest;
-pub use rfc3339::format_utc;
+
+/// `t` as RFC 3339 in UTC, whole seconds (`2026-11-26T01:02:03Z`): the updater parses
+/// `pub_date` as RFC 3339.
+pub fn format_utc(t: std::time::SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t)
+        .replace_nanosecond(0)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+}
 pub use signature::{signed_version, BundleSignature, TrustedKey};
 
 /// The file beside each bundle describing it.
@@ -334,6 +342,15 @@ impl ReleasesDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pub_dates_are_rfc3339_utc_in_whole_seconds() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let at = |secs: u64, nanos: u32| format_utc(UNIX_EPOCH + Duration::new(secs, nanos));
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(1_795_654_202, 999_000_000), "2026-11-26T00:50:02Z");
+        assert_eq!(at(951_782_400, 0), "2000-02-29T00:00:00Z");
+    }
 
     fn v(s: &str) -> Version {
         Version::parse(s).expect("semver")
