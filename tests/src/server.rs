@@ -359,6 +359,7 @@ fn clear_deployment_env(cmd: &mut Command) {
         "HONGYAN_NATS",
         "HONGYAN_NODE_NAME",
         "HONGYAN_MEDIA_DIR",
+        "HONGYAN_RELEASES_DIR",
         "HONGYAN_DATA_DIR",
     ] {
         cmd.env_remove(var);
