@@ -2,8 +2,7 @@
 # Builds the desktop app's installable, self-updating packages (docs/UPDATES.md):
 #   scripts/dist.sh [--debug] [--out DIR]
 # a release build with the UI embedded and the update public key built in, bundled as a .deb
-# (and an AppImage where the Tauri bundler can fetch its AppImage tools from GitHub), each with
-# its signature (<bundle>.sig) for `hongyan-server admin release publish`. The bundles and
+# and an AppImage, each with its signature (<bundle>.sig) for `hongyan-server admin release publish`. The bundles and
 # signatures are copied to DIR (default dist/).
 # The signing key: $TAURI_SIGNING_PRIVATE_KEY_PATH, default ~/.config/hongyan/updater.key;
 # generated (without a password) when missing — back it up: without it no installed copy can
@@ -25,7 +24,7 @@ done
 
 ensure_debs build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev \
   libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev \
-  libjavascriptcoregtk-4.1-dev libxdo-dev
+  libjavascriptcoregtk-4.1-dev libxdo-dev squashfs-tools
 ensure_node_modules
 
 key="${TAURI_SIGNING_PRIVATE_KEY_PATH:-$HOME/.config/hongyan/updater.key}"
@@ -51,13 +50,13 @@ rm -rf "$bundle_dir/deb" "$bundle_dir/appimage"
 npx tauri build "${flags[@]}" --bundles deb
 bundles=("$bundle_dir"/deb/*_"$version"_*.deb)
 
-# AppImage: the bundler downloads AppRun/linuxdeploy from GitHub (src-tauri/README.md).
-if npx tauri bundle "${flags[@]}" --bundles appimage >"$bundle_dir/appimage.log" 2>&1; then
-  bundles+=("$bundle_dir"/appimage/*_"$version"_*.AppImage)
-else
-  log "no AppImage: the Tauri bundler could not fetch its AppImage tools (needs GitHub;"
-  log "see $bundle_dir/appimage.log). The .deb is complete."
-fi
+# The AppImage: packed by crates/appimage (offline; Tauri's bundler would download its
+# AppImage tools from GitHub), from the same binary, marked as an AppImage build.
+log "Hongyan $version ($profile): AppImage"
+cargo run -q -p hongyan-appimage -- --binary "$CARGO_TARGET_DIR/$profile/hongyan" \
+  --version "$version" --desktop-template src-tauri/packaging/hongyan.desktop \
+  --icon icons/128x128.png --out "$bundle_dir/appimage" >/dev/null
+bundles+=("$bundle_dir/appimage/Hongyan_${version}_amd64.AppImage")
 
 mkdir -p "$out"
 for b in "${bundles[@]}"; do

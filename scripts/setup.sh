@@ -9,10 +9,12 @@ run_pkgs=(build-essential pkg-config curl file libssl-dev libdbus-1-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev)
 # Keyring, browser and desktop tests; PostgreSQL and nats-server for the many-node tests
-# (started by the test harness on loopback, never as system services).
+# (started by the test harness on loopback, never as system services); mksquashfs for the
+# AppImage and sudo for the app's own .deb install in the update test.
 test_pkgs=(dbus dbus-x11 gnome-keyring libsecret-tools xvfb xauth webkit2gtk-driver
   chromium fonts-noto-cjk fonts-noto-color-emoji
-  postgresql nats-server)
+  postgresql nats-server
+  squashfs-tools sudo)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The update end to end (docs/UPDATES.md): builds version A (this tree) and version B (a copy
-# with the next major version and core-level + 1) as signed .deb packages, then runs the
-# ignored e2e test `update::` under Xvfb: A is installed with dpkg, B is published with
-# `hongyan-server admin release publish` on a server that requires B's core level, and A
-# must update itself to B from the app's UI. Needs root (dpkg -i; the app installs with
-# sudo). Run by scripts/test-app.sh after the other app tests.
+# with the next major version and core-level + 1) as signed .deb and AppImage packages, then
+# runs the ignored e2e tests `update::` under Xvfb: A is installed (dpkg, or the AppImage file
+# copied), B is published with `hongyan-server admin release publish` on a server that
+# requires B's core level, and A must update itself to B from the app's UI. Needs root
+# (dpkg -i; the app installs the .deb with sudo). Run by scripts/test-app.sh after the other
+# app tests.
 #   scripts/test-update.sh [--release]   (default: dev-profile packages, much faster to build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,9 +51,11 @@ sed -i -e "0,/^version = \"$version_a\"/s//version = \"$version_b\"/" \
 (cd "$src_b" && bash scripts/dist.sh "${profile[@]}" --out "$work/b")
 
 log "a copy of B signed with another key, announced as $version_b-rc.1 (A must refuse it)"
-rm -rf "$work/bogus" && mkdir -p "$work/bogus" && cp "$work"/b/*.deb "$work/bogus/"
+rm -rf "$work/bogus" && mkdir -p "$work/bogus" && cp "$work"/b/*.deb "$work"/b/*.AppImage "$work/bogus/"
 [ -f "$work/bogus.key" ] || npx tauri signer generate --ci -p "" -w "$work/bogus.key" >/dev/null
-npx tauri signer sign -f "$work/bogus.key" --app-version "$version_b-rc.1" "$work"/bogus/*.deb >/dev/null
+for bundle in "$work"/bogus/*.deb "$work"/bogus/*.AppImage; do
+  npx tauri signer sign -f "$work/bogus.key" --app-version "$version_b-rc.1" "$bundle" >/dev/null
+done
 
 log "update e2e: A $version_a (core $level_a) -> B $version_b (core $level_b)"
 cargo build -p hongyan-server

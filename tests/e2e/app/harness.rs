@@ -664,14 +664,16 @@ impl AppEnv {
     pub async fn start(bus: Option<&str>) -> Self {
         let app = preflight();
         // The real server, through the same harness as the integration tests.
-        Self::start_with(bus, app, hongyan_tests::TestServer::start().await).await
+        Self::start_with(bus, app, hongyan_tests::TestServer::start().await, &[]).await
     }
 
-    /// [`AppEnv::start`] for the app binary `app` against `server`.
+    /// [`AppEnv::start`] for the app binary `app` against `server`, with `extra` in the
+    /// app's environment.
     pub async fn start_with(
         bus: Option<&str>,
         app: PathBuf,
         server: hongyan_tests::TestServer,
+        extra: &[(&'static str, &str)],
     ) -> Self {
         prepare_display();
         let tmp = tempfile::tempdir().expect("tmp");
@@ -683,7 +685,7 @@ impl AppEnv {
             std::fs::create_dir_all(profile.join(d)).expect("profile dir");
         }
         let timing_file = tmp.path().join("timing.txt");
-        let env: Vec<(&'static str, std::ffi::OsString)> = vec![
+        let mut env: Vec<(&'static str, std::ffi::OsString)> = vec![
             ("XDG_CONFIG_HOME", profile.join("config").into()),
             ("XDG_DATA_HOME", profile.join("data").into()),
             ("XDG_CACHE_HOME", profile.join("cache").into()),
@@ -696,6 +698,7 @@ impl AppEnv {
             ("WEBKIT_DISABLE_DMABUF_RENDERER", "1".into()),
             ("WEBKIT_DISABLE_COMPOSITING_MODE", "1".into()),
         ];
+        env.extend(extra.iter().map(|(k, v)| (*k, (*v).into())));
         let port = free_port();
         let native_port = free_port();
         let driver_bin = std::env::var_os("TAURI_DRIVER")
