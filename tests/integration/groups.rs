@@ -182,7 +182,7 @@ async fn removed_members_stop_receiving_rename_is_shown_and_members_leave() {
         .expect("a system line");
     assert!(
         line.preview()
-            .contains("renamed the group to \"new plans\""),
+            .contains("renamed the group to \"\u{2068}new plans\u{2069}\""),
         "{}",
         line.preview()
     );
@@ -196,8 +196,8 @@ async fn removed_members_stop_receiving_rename_is_shown_and_members_leave() {
         .expect("the group's conversation");
     assert_eq!(
         row.last_text.as_deref(),
-        Some("bob renamed the group to \"new plans\""),
-        "the list names the user"
+        Some("\u{2068}bob\u{2069} renamed the group to \"\u{2068}new plans\u{2069}\""),
+        "the list names the user (names bidi-isolated)"
     );
 
     // Bob leaves: he gets GroupLeft, Alice an update with one member fewer.

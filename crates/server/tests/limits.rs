@@ -398,8 +398,12 @@ const PHASE: Duration = Duration::from_secs(4);
 /// The flood is bounded in time (the phase) and in frames.
 const FLOOD_CAP: usize = 200_000;
 /// The chatters' ACK latency p99 under the flood may be at most this many times the
-/// baseline's.
+/// baseline's …
 const P99_RATIO_BOUND: f64 = 3.0;
+/// … or the baseline plus this, whichever is more: at a p99 of 2 ms one scheduling hiccup
+/// of the 2-core CI machine triples it (seen: 2.5 → 7.5 ms), while an unlimited flood costs
+/// tens of milliseconds (9.8 → 50.2 ms).
+const P99_SLACK: Duration = Duration::from_millis(10);
 
 /// What one run measured.
 #[derive(Debug)]
@@ -641,8 +645,12 @@ async fn a_flooding_client_does_not_slow_the_others_down() {
     assert!(r.flood_limited > 0, "{r:?}");
     assert!(r.flood_acked + r.flood_limited <= r.flood_sent, "{r:?}");
     assert_eq!(r.baseline_samples, r.flood_samples, "{r:?}");
+    let bound = r
+        .baseline_p99
+        .mul_f64(P99_RATIO_BOUND)
+        .max(r.baseline_p99 + P99_SLACK);
     assert!(
-        ratio <= P99_RATIO_BOUND,
+        r.flood_p99 <= bound,
         "chat p99 went from {:?} to {:?} (×{ratio:.2}) under the flood: {r:?}",
         r.baseline_p99,
         r.flood_p99
