@@ -18,7 +18,7 @@ use crate::state::{lock, AppState};
 pub const CHECK_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 /// The wait between "installed" and the restart, so the UI can say "Restarting…".
 const RESTART_AFTER: Duration = Duration::from_millis(500);
-/// At most this many `update-progress` events per second.
+/// At most one `update-progress` event per this interval (the last chunk always gets one).
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// What the UI is told about an update.
