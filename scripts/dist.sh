@@ -44,6 +44,10 @@ config="{\"plugins\":{\"updater\":{\"pubkey\":\"$pubkey\"}}}"
 flags=(--config "$config")
 [ "$profile" = debug ] && flags+=(--debug)
 bundle_dir="$CARGO_TARGET_DIR/$profile/bundle"
+# Tauri's bundler marks target/<profile>/hongyan itself as a .deb binary; a later plain
+# `cargo build` (npm start, the app tests) would keep that file and its copy would think it
+# was installed from a package. Touching a source makes that build link a plain one again.
+trap 'touch "$ROOT/src-tauri/src/main.rs"' EXIT
 
 log "Hongyan $version ($profile): UI build, app build, .deb"
 rm -rf "$bundle_dir/deb" "$bundle_dir/appimage"

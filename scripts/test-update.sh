@@ -25,8 +25,8 @@ export TAURI_SIGNING_PRIVATE_KEY_PATH="$work/updater.key"
 [ -f "$TAURI_SIGNING_PRIVATE_KEY_PATH" ] ||
   npx tauri signer generate --ci -p "" -w "$TAURI_SIGNING_PRIVATE_KEY_PATH" >/dev/null
 
-# Packaging marks target/debug/hongyan as a .deb binary in place; afterwards force a relink
-# so the other app tests get a plain dev binary again.
+# B's build (in a copy of the tree) leaves its binary at target/debug/hongyan: make the next
+# build of this tree link its own again.
 trap 'touch "$ROOT/src-tauri/src/main.rs"' EXIT
 
 log "version A: this tree"
